@@ -1,0 +1,1 @@
+"""The thin command-line shell: parse, call the library, render. No business logic here."""

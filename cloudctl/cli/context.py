@@ -1,0 +1,89 @@
+"""The context object on ctx.obj and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from cloudctl.audit import Actor
+    from cloudctl.store import Store
+
+
+@dataclass
+class AppContext:
+    db_flag: str | None = None
+    actor_flag: str | None = None
+    debug: bool = False
+    argv: list[str] = field(default_factory=list)
+    _store: Store | None = None
+
+    @property
+    def db_url(self) -> str:
+        from cloudctl.config import resolve_db_url
+
+        return resolve_db_url(self.db_flag)
+
+    @property
+    def store(self) -> Store:
+        """The store, opened (and migrated) on first use."""
+        if self._store is None:
+            from cloudctl.store import open_store
+
+            self._store = open_store(self.db_url)
+        return self._store
+
+    @property
+    def actor(self) -> Actor:
+        from cloudctl.audit import Actor
+        from cloudctl.config import resolve_actor
+
+        return Actor(resolve_actor(self.actor_flag), "cloudctl " + shlex.join(self.argv))
+
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+def _echo_error(text: str) -> None:
+    click.echo(f"error: {text}", err=True)
+
+
+@contextmanager
+def handle_errors(debug: bool) -> Iterator[None]:
+    """Map every failure to its exit code; tracebacks only with --debug."""
+    from cloudctl.errors import CloudctlError
+
+    try:
+        yield
+    except click.exceptions.Abort:
+        _echo_error("aborted")
+        sys.exit(1)
+    except click.ClickException as e:  # usage errors: exit 2
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except CloudctlError as e:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        _echo_error(e.render())
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        _echo_error("interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as e:
+        if debug:
+            raise
+        _echo_error(f"unexpected {type(e).__name__}: {e} (rerun with --debug for the traceback)")
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""Extranet links, coverage roll-up, targets, connection planning and reports."""

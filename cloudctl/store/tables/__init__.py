@@ -1,0 +1,19 @@
+"""All tables, one module per capability, sharing one MetaData.
+
+Importing this package registers every table; the migrations in store/migrations/versions
+create them (one branch per capability, all rooted at 0001).
+"""
+
+from cloudctl.store.tables import (  # noqa: F401  (register tables)
+    agents,
+    approvals,
+    cloud,
+    core,
+    coverage,
+    divisions,
+    gateway,
+    ipam,
+)
+from cloudctl.store.tables.base import metadata
+
+__all__ = ["metadata"]
