@@ -35,11 +35,14 @@ def check_chain(rows: Iterable[dict[str, object]], head_seq: int, head_hash: str
         if seq != prev_seq + 1:
             return ChainReport(False, n, seq, f"rows {prev_seq + 1}..{seq - 1} are missing (deleted)")
         if row["prev_hash"] != prev_hash:
-            return ChainReport(False, n, seq, "does not link to the row before it (inserted, or the row before was deleted or edited)")
+            why = "does not link to the row before it (inserted, or the row before was deleted or edited)"
+            return ChainReport(False, n, seq, why)
         if entry_hash(row) != row["hash"]:
             return ChainReport(False, n, seq, "content does not match its hash (edited)")
         prev_hash, prev_seq = str(row["hash"]), seq
     if head_seq != prev_seq or head_hash != prev_hash:
         bad = prev_seq + 1 if head_seq > prev_seq else prev_seq
-        return ChainReport(False, n, bad, f"the chain ends at row {prev_seq} but the head records row {head_seq} (rows deleted at the end, or appended behind the log's back)")
+        why = (f"the chain ends at row {prev_seq} but the head records row {head_seq} "
+               "(rows deleted at the end, or appended behind the log's back)")
+        return ChainReport(False, n, bad, why)
     return ChainReport(True, n)
