@@ -52,15 +52,20 @@ def emit_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str,
 
 
 def emit_table(rows: Iterable[dict[str, Any]], columns: Sequence[str], *, title: str | None = None) -> None:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_edge=False, header_style="bold")
+    tty = sys.stdout.isatty()
+    # In a pipe: plain ASCII, never truncated (a wide virtual console), no colour.
+    table = Table(title=title, show_edge=False, header_style="bold" if tty else "",
+                  box=box.HEAVY_HEAD if tty else box.SIMPLE_HEAD)
     for c in columns:
-        table.add_column(c)
+        table.add_column(c, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(row.get(c)) for c in columns))
-    Console(soft_wrap=True).print(table)
+    console = Console() if tty else Console(width=100_000, no_color=True, highlight=False)
+    console.print(table)
 
 
 @contextmanager

@@ -1,0 +1,3 @@
+from cloudctl.cli.main import main
+
+main()
