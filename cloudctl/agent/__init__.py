@@ -1,0 +1,1 @@
+"""The probe agent that runs on township access points and gateways."""
