@@ -51,17 +51,19 @@ link_status = Table(
     Index("ix_link_status_checked_ts", "checked_ts"),
 )
 
-# What agents of a division probe (served to them by GET /v1/agents/{id}/config).
+# What agents of a division probe (served to them by GET /v1/agents/{id}/config); the
+# fields are those of cloudctl.agent.probes.ProbeTarget.
 agent_probe = Table(
     "agent_probe",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("division_code", String(12), nullable=False),
+    Column("name", String(200), nullable=False),
     Column("link_id", String(64), nullable=True),
     Column("kind", String(8), nullable=False),  # tcp | http | icmp
     Column("target", Text, nullable=False),  # host, host:port or URL
-    Column("expect_status", Integer, nullable=True),
-    Column("packets", Integer, nullable=False, server_default="5"),
-    Column("timeout_seconds", Float, nullable=False, server_default="2"),
+    Column("expect_status", Integer, nullable=False, server_default="200"),
+    Column("count", Integer, nullable=False, server_default="3"),  # packets per round
+    Column("timeout_s", Float, nullable=False, server_default="2"),
     Index("ix_agent_probe_division_code", "division_code"),
 )

@@ -53,12 +53,13 @@ def upgrade() -> None:
         "agent_probe",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("division_code", sa.String(12), nullable=False),
+        sa.Column("name", sa.String(200), nullable=False),
         sa.Column("link_id", sa.String(64)),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("target", sa.Text, nullable=False),
-        sa.Column("expect_status", sa.Integer),
-        sa.Column("packets", sa.Integer, nullable=False, server_default="5"),
-        sa.Column("timeout_seconds", sa.Float, nullable=False, server_default="2"),
+        sa.Column("expect_status", sa.Integer, nullable=False, server_default="200"),
+        sa.Column("count", sa.Integer, nullable=False, server_default="3"),
+        sa.Column("timeout_s", sa.Float, nullable=False, server_default="2"),
     )
     op.create_index("ix_agent_probe_division_code", "agent_probe", ["division_code"])
 
