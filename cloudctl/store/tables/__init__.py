@@ -12,6 +12,7 @@ from cloudctl.store.tables import (  # noqa: F401  (register tables)
     coverage,
     divisions,
     gateway,
+    hosts,
     ipam,
 )
 from cloudctl.store.tables.base import metadata
