@@ -1,0 +1,154 @@
+"""Addresses and ports as integer intervals, and the interval algebra the analysis runs on.
+
+Every address in a policy is a literal (never a hostname): `parse_address` accepts only
+dotted-quad IPv4 or RFC 4291 IPv6 text, with an optional /prefix, and returns
+(family, first, last) as integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from netaddr import INET_PTON, AddrFormatError, IPAddress, IPRange
+
+Interval = tuple[int, int]  # inclusive bounds
+MAX_BITS = {4: 32, 6: 128}
+
+
+class AddressError(ValueError):
+    """A text that is not an address literal; the message says why."""
+
+
+def parse_address(text: str, *, allow_prefix: bool = True, strict_network: bool = False) -> tuple[int, int, int]:
+    """(family, first, last) of an address literal `A` or `A/len`.
+
+    strict_network: the host bits must be zero (a network, as in a zone's cidrs).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise AddressError("an address literal is required")
+    text = text.strip()
+    if text.lower() in ("any", "all", "*", "0/0"):
+        raise AddressError(f"{text!r} is not allowed: name exact addresses")
+    addr_text, slash, plen_text = text.partition("/")
+    try:
+        addr = IPAddress(addr_text, flags=INET_PTON)
+    except (AddrFormatError, ValueError, TypeError) as e:
+        raise AddressError(f"{addr_text!r} is not an IP address literal (hostnames are not allowed)") from e
+    family = addr.version
+    bits = MAX_BITS[family]
+    if not slash:
+        return family, int(addr), int(addr)
+    if not allow_prefix:
+        raise AddressError(f"{text!r}: a single address is required here, without /prefix")
+    if not plen_text.isdigit() or not 0 <= int(plen_text) <= bits:
+        raise AddressError(f"{text!r}: the prefix length must be 0..{bits}")
+    plen = int(plen_text)
+    host_mask = (1 << (bits - plen)) - 1
+    first = int(addr) & ~host_mask
+    if strict_network and first != int(addr):
+        network = IPAddress(first, family)
+        raise AddressError(f"{text!r} has host bits set; the network is {network}/{plen}")
+    return family, first, first | host_mask
+
+
+def parse_port_spec(spec: object) -> Interval:
+    """A port 1..65535 or a range 'A-B' (inclusive)."""
+    if isinstance(spec, bool):
+        raise ValueError(f"{spec!r} is not a port")
+    if isinstance(spec, int):
+        lo = hi = spec
+    elif isinstance(spec, str) and spec.strip():
+        lo_text, dash, hi_text = spec.strip().partition("-")
+        if not lo_text.strip().isdigit() or (dash and not hi_text.strip().isdigit()):
+            raise ValueError(f"{spec!r} is not a port or a range 'A-B'")
+        lo = int(lo_text)
+        hi = int(hi_text) if dash else lo
+    else:
+        raise ValueError(f"{spec!r} is not a port")
+    if not (1 <= lo <= 65535 and 1 <= hi <= 65535):
+        raise ValueError(f"port {spec!r} is outside 1-65535")
+    if lo > hi:
+        raise ValueError(f"port range {spec!r} is reversed")
+    return lo, hi
+
+
+def normalize(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, disjoint, non-adjacent union of inclusive intervals."""
+    out: list[Interval] = []
+    for lo, hi in sorted(intervals):
+        if out and lo <= out[-1][1] + 1:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def covers(union: Sequence[Interval], wanted: Sequence[Interval]) -> bool:
+    """Is every point of `wanted` inside `union`? Both normalised."""
+    i = 0
+    for lo, hi in wanted:
+        while i < len(union) and union[i][1] < lo:
+            i += 1
+        if i == len(union) or union[i][0] > lo or union[i][1] < hi:
+            return False
+    return True
+
+
+def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
+    """Intersection of two normalised interval lists."""
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo = max(a[i][0], b[j][0])
+        hi = min(a[i][1], b[j][1])
+        if lo <= hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def subtract(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
+    """Points of `a` not in `b` (both normalised)."""
+    out: list[Interval] = []
+    j = 0
+    for lo, hi in a:
+        cur = lo
+        while j < len(b) and b[j][1] < cur:
+            j += 1
+        k = j
+        while k < len(b) and b[k][0] <= hi:
+            if b[k][0] > cur:
+                out.append((cur, b[k][0] - 1))
+            cur = max(cur, b[k][1] + 1)
+            if cur > hi:
+                break
+            k += 1
+        if cur <= hi:
+            out.append((cur, hi))
+    return out
+
+
+def size(intervals: Iterable[Interval]) -> int:
+    return sum(hi - lo + 1 for lo, hi in intervals)
+
+
+def format_address_range(family: int, lo: int, hi: int) -> str:
+    """`A`, `A/len` when the range is a prefix, else `A-B` (nft syntax)."""
+    if lo == hi:
+        return str(IPAddress(lo, family))
+    span = hi - lo + 1
+    if span & (span - 1) == 0 and lo % span == 0:
+        return f"{IPAddress(lo, family)}/{MAX_BITS[family] - span.bit_length() + 1}"
+    return f"{IPAddress(lo, family)}-{IPAddress(hi, family)}"
+
+
+def range_to_cidrs(family: int, lo: int, hi: int) -> list[str]:
+    return [str(c) for c in IPRange(IPAddress(lo, family), IPAddress(hi, family)).iter_cidrs()]
+
+
+def format_ports(intervals: Iterable[Interval]) -> str:
+    return ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in intervals)

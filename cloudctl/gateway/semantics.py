@@ -1,0 +1,144 @@
+"""The one definition of what the gateway allows; compile, query, analyze and diff all use it.
+
+Allowed new connections (everything else forwarded is dropped; replies pass by conntrack):
+
+* a publication, while active (no `expires`, or the date is after `at`): inbound, from each
+  portal address, arriving on the interface carrying the portal's zone, to the service's
+  address and the publication's ports, leaving on the interface carrying the service's zone;
+  outbound the reverse (the service connects to the portal's addresses on those ports);
+* egress of a department whose access class takes the unified exit of this gateway (B, D):
+  from its subnets, arriving on the interface of the subnet's zone, to internet addresses
+  (outside every other zone), leaving on the internet zone's interface, source-NATed to
+  `exit_address` (`exit_address_v6` for IPv6). Classes A, C, E, F have no egress here.
+
+Dedicated zones therefore never reach each other, and nothing from the internet or the
+internet access zone reaches the public or dedicated zones except through a publication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from cloudctl.gateway.netspace import Interval, normalize, parse_address, parse_port_spec
+from cloudctl.gateway.policy import Policy
+from cloudctl.gateway.topology import Topology
+
+EGRESS_CLASSES = frozenset("BD")
+ACCESS_CLASS_MEANING = {
+    "A": "public zone only; no internet egress",
+    "B": "public zone + the unified internet exit of this gateway (SNAT to exit_address)",
+    "C": "public zone + the department's own internet exit (not through this gateway)",
+    "D": "public + dedicated zone + the unified internet exit of this gateway (SNAT to exit_address)",
+    "E": "public + dedicated zone + the department's own internet exit (not through this gateway)",
+    "F": "through a government park network, which holds the internet access: no egress here",
+}
+ANY_PORT: tuple[Interval, ...] = ((0, 65535),)
+FOREVER = dt.date.max
+
+GroupKey = tuple[int, str, str, str]  # (family, iif, oif, proto)
+
+
+@dataclass(frozen=True)
+class PubFlow:
+    """One portal address x one service address of a publication."""
+
+    order: int
+    name: str
+    family: int
+    iif: str
+    oif: str
+    src: Interval
+    dst: Interval
+    src_zone: str
+    dst_zone: str
+    proto: str
+    ports: tuple[Interval, ...]
+    expires: dt.date | None
+    owner: str | None
+
+    @property
+    def group(self) -> GroupKey:
+        return (self.family, self.iif, self.oif, self.proto)
+
+    def active(self, at: dt.date) -> bool:
+        return self.expires is None or at < self.expires
+
+    @property
+    def expiry_key(self) -> dt.date:
+        return self.expires or FOREVER
+
+
+@dataclass(frozen=True)
+class EgressFlow:
+    """One subnet of a department that leaves through the unified exit."""
+
+    department: str
+    access_class: str
+    family: int
+    iif: str
+    oif: str
+    src: Interval
+    src_zone: str
+
+
+@dataclass
+class Semantics:
+    policy: Policy
+    topology: Topology
+    publications: list[PubFlow]
+    egress: list[EgressFlow]
+
+    def active_publications(self, at: dt.date) -> list[PubFlow]:
+        return [f for f in self.publications if f.active(at)]
+
+    def exit_for(self, family: int) -> str | None:
+        gw = self.policy.gateway
+        return gw.exit_address if family == 4 else gw.exit_address_v6
+
+
+def publication_ports(policy: Policy) -> list[tuple[Interval, ...]]:
+    services = {s.name: s for s in policy.services}
+    out = []
+    for pub in policy.publications:
+        specs = pub.ports if pub.ports is not None else services[pub.service].ports
+        out.append(tuple(normalize(parse_port_spec(s) for s in specs)))
+    return out
+
+
+def build_semantics(policy: Policy) -> Semantics:
+    """Expand a checked policy into flows (see check.ensure_valid)."""
+    topo = Topology.from_policy(policy)
+    zone_of = topo.zones.zone_of
+    services = {s.name: s for s in policy.services}
+    portals = {p.name: [parse_address(a) for a in p.addresses] for p in policy.portals}
+    flows: list[PubFlow] = []
+    for order, (pub, ports) in enumerate(zip(policy.publications, publication_ports(policy), strict=True)):
+        service = services[pub.service]
+        s_family, s_lo, s_hi = parse_address(service.address)
+        s_zone = zone_of(s_family, s_lo, s_hi)
+        for family, lo, hi in portals[pub.portal]:
+            if family != s_family:
+                continue
+            p_zone = zone_of(family, lo, hi)
+            if s_zone is None or p_zone is None:
+                continue
+            if pub.direction == "inbound":
+                src, dst, src_zone, dst_zone = (lo, hi), (s_lo, s_hi), p_zone, s_zone
+            else:
+                src, dst, src_zone, dst_zone = (s_lo, s_hi), (lo, hi), s_zone, p_zone
+            flows.append(PubFlow(order, pub.name, family, topo.iface[src_zone], topo.iface[dst_zone], src, dst,
+                                 src_zone, dst_zone, service.protocol, ports, pub.expires, pub.owner))
+    egress: list[EgressFlow] = []
+    if topo.internet_zone is not None:
+        out_iface = topo.iface[topo.internet_zone]
+        for dept in policy.departments:
+            if dept.access_class not in EGRESS_CLASSES:
+                continue
+            for subnet in dept.subnets:
+                family, lo, hi = parse_address(subnet)
+                zone = zone_of(family, lo, hi)
+                if zone is not None:
+                    egress.append(EgressFlow(dept.name, dept.access_class, family, topo.iface[zone], out_iface,
+                                             (lo, hi), zone))
+    return Semantics(policy, topo, flows, egress)
