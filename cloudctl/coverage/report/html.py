@@ -1,0 +1,115 @@
+"""The self-contained HTML pages: Jinja2 templates (package data) + inline SVG charts.
+
+No page fetches anything: CSS is inline, charts are inline SVG, links are relative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from cloudctl.coverage.model import LEVELS
+from cloudctl.coverage.report.charts import (
+    FONT_FAMILY,
+    LEVEL_COLOURS,
+    Bar,
+    Series,
+    bar_chart_svg,
+    line_chart_svg,
+    percent,
+    ranked_bar_chart_svg,
+)
+
+LEVEL_LABELS = {"province": "Province 省", "prefecture": "Prefecture 地", "county": "County 县",
+                "township": "Township 乡", "village": "Village 村"}
+
+
+@cache
+def _environment():  # type: ignore[no-untyped-def]
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=PackageLoader("cloudctl.coverage.report", "templates"),
+                      autoescape=select_autoescape(["j2", "html"], default_for_string=True, default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["pct"] = percent
+    env.filters["num"] = lambda n: f"{n:,}"
+    env.globals.update(level_labels=LEVEL_LABELS, font_family=FONT_FAMILY)
+    return env
+
+
+def _level_names(entries: Sequence[dict[str, Any]]) -> list[str]:
+    present = {lv["level"] for e in entries for lv in e["levels"]}
+    return [name for name in LEVELS if name in present]
+
+
+def chart_level_for(children: Sequence[dict[str, Any]]) -> str:
+    """The level the per-child chart compares: township when the children have townships."""
+    names = _level_names(children)
+    if "township" in names:
+        return "township"
+    return names[-1] if names else "township"
+
+
+def levels_chart(levels: Sequence[dict[str, Any]], title: str) -> str:
+    bars = []
+    for lv in levels:
+        t = lv.get("target")
+        bars.append(Bar(lv["level"], LEVEL_LABELS[lv["level"]], lv["covered"], lv["total"],
+                        None if t is None else t["ratio"], "" if t is None else f"by {t['by']}"))
+    return bar_chart_svg(bars, title=title)
+
+
+def children_chart(children: Sequence[dict[str, Any]], level: str, title: str) -> str:
+    bars = []
+    for c in children:
+        lv = next((x for x in c["levels"] if x["level"] == level), None)
+        if lv is not None:
+            bars.append(Bar(c["code"], c["name"], lv["covered"], lv["total"]))
+    return ranked_bar_chart_svg(bars, title=title)
+
+
+def trend_chart(data: dict[str, Any], title: str) -> str:
+    points = data["trend"]["points"]
+    names = _level_names(points)
+    series = []
+    for name in names:
+        values: list[float | None] = []
+        for p in points:
+            lv = next((x for x in p["levels"] if x["level"] == name), None)
+            values.append(None if lv is None else lv["ratio"])
+        series.append(Series(name, LEVEL_LABELS[name], values, LEVEL_COLOURS[name]))
+    targets = [(lv["level"], lv["target"]["ratio"], f"target {percent(lv['target']['ratio'])} by {lv['target']['by']}")
+               for lv in data["levels"] if lv.get("target")]
+    return line_chart_svg([p["date"] for p in points], series, title=title, targets=targets)
+
+
+def render_index(data: dict[str, Any]) -> str:
+    children = data["children"]
+    chart_level = chart_level_for(children)
+    child_label = (data["child_level"] or "child").lower()
+    charts = {
+        "levels": levels_chart(data["levels"], f"Coverage per level, {data['region']['name']}, {data['as_of']}"),
+        "children": children_chart(children, chart_level,
+                                   f"{LEVEL_LABELS[chart_level]} coverage per {child_label}, {data['as_of']}")
+        if children else "",
+        "trend": trend_chart(data, f"Coverage over time ({data['trend']['every']}ly), {data['region']['name']}"),
+    }
+    return _environment().get_template("index.html.j2").render(
+        data=data, charts=charts, chart_level=chart_level, child_level_names=_level_names(children),
+        trend_level_names=_level_names(data["trend"]["points"]))
+
+
+def render_region_page(data: dict[str, Any], page: dict[str, Any]) -> str:
+    children = page["children"]
+    chart_level = chart_level_for(children)
+    grandchildren = [g for c in children for g in c.get("children", [])]
+    charts = {
+        "levels": levels_chart(page["levels"], f"Coverage per level, {page['name']}, {data['as_of']}"),
+        "children": children_chart(children, chart_level,
+                                   f"{LEVEL_LABELS[chart_level]} coverage per {page['child_level']}, {page['name']}")
+        if children else "",
+    }
+    return _environment().get_template("region.html.j2").render(
+        data=data, page=page, charts=charts, chart_level=chart_level,
+        child_level_names=_level_names(children), grandchild_level_names=_level_names(grandchildren))

@@ -1,0 +1,76 @@
+"""The report's only calls into the coverage core (roll-up, trend, targets, plan).
+
+A report needs the roll-up of the region and of hundreds of sub-regions (the drill-down
+pages) on one date: the division arrays, the covered mask, the names and the targets are
+read once here, and every roll-up after that is the core's pure `summarise`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from cloudctl.coverage.model import CoverageSummary, PlanEntry, TargetGap
+
+
+class CoverageSource:
+    """Everything the report reads from the store, for one date and one set of excluded kinds."""
+
+    def __init__(self, store: Any, as_of: date, exclude_kinds: Sequence[str] = ()) -> None:
+        from cloudctl.coverage.arrays import load_division_arrays
+        from cloudctl.coverage.rollup import active_link_codes, check_kinds, covered_mask
+        from cloudctl.coverage.targets import list_targets
+
+        self.store = store
+        self.as_of = as_of
+        self.exclude_kinds = tuple(exclude_kinds)
+        self.arrays = load_division_arrays(store)
+        check_kinds(self.arrays, self.exclude_kinds)
+        self.covered = covered_mask(self.arrays, active_link_codes(store, as_of))
+        with store.connect() as conn:
+            self.targets = list_targets(conn)
+        self._names: dict[str, str] = {}
+
+    def _ensure_names(self, codes: Sequence[str]) -> None:
+        from cloudctl.coverage.rollup import division_names
+
+        missing = [c for c in codes if c not in self._names]
+        if missing:
+            self._names.update(division_names(self.store, missing))
+
+    def preload_names(self, max_level: int) -> None:
+        """Read the names of every division down to max_level in one go (drill-down pages need them)."""
+        codes = [c.decode() for c in self.arrays.codes[self.arrays.level <= max_level]]
+        self._ensure_names(codes)
+
+    def rollup(self, region: str | None, *, by_child: bool = False) -> CoverageSummary:
+        from cloudctl.coverage.rollup import region_index, summarise
+
+        wanted = [region] if region else []
+        if by_child:
+            ridx = region_index(self.arrays, region)
+            child_level = 1 if ridx < 0 else int(self.arrays.level[ridx]) + 1
+            parent_ok = self.arrays.anc[child_level - 2] == ridx if ridx >= 0 and child_level <= 5 else True
+            if child_level <= 5:
+                wanted += [c.decode() for c in self.arrays.codes[(self.arrays.level == child_level) & parent_ok]]
+        self._ensure_names(wanted)
+        return summarise(self.arrays, self.covered, self.as_of, region, self.exclude_kinds, by_child, self._names)
+
+    def gaps(self, summary: CoverageSummary) -> list[TargetGap]:
+        """Gaps of the targets set for exactly the summary's region (None = the country)."""
+        from cloudctl.coverage.targets import target_gaps
+
+        return target_gaps(summary, self.targets, self.as_of)
+
+    def trend(self, start: date, every: str, region: str | None) -> list[CoverageSummary]:
+        from cloudctl.coverage.trend import coverage_trend
+
+        return list(coverage_trend(self.store, start, self.as_of, every, region=region,
+                                   exclude_kinds=self.exclude_kinds))
+
+    def plan(self, level: str, region: str | None, limit: int) -> list[PlanEntry]:
+        from cloudctl.coverage.plan import plan_connections
+
+        return list(plan_connections(self.store, self.as_of, level, region, limit,
+                                     exclude_kinds=self.exclude_kinds))

@@ -1,0 +1,167 @@
+"""Writers of the report's files: JSON (the twin), CSV and Markdown (same figures), HTML pages.
+
+Each renderer is a pure function (data dict -> text); write_report puts the files on disk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cloudctl.coverage.report.charts import percent
+
+CSV_COLUMNS = ("section", "date", "parent_code", "code", "name", "level", "total", "covered", "ratio",
+               "target_ratio", "target_by", "still_to_connect", "per_month")
+PLAN_COLUMNS = ("rank", "code", "name", "kind", "province", "county", "score", "reasons")
+
+
+def render_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def _level_rows(section: str, date: str, parent: str | None, code: str | None, name: str,
+                levels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for lv in levels:
+        t = lv.get("target")
+        yield {"section": section, "date": date, "parent_code": parent or "", "code": code or "", "name": name,
+               "level": lv["level"], "total": lv["total"], "covered": lv["covered"], "ratio": f"{lv['ratio']:.6f}",
+               "target_ratio": "" if not t else f"{t['ratio']:.6f}", "target_by": "" if not t else t["by"],
+               "still_to_connect": "" if not t else t["needed"],
+               "per_month": "" if not t or t["per_month"] is None else f"{t['per_month']:.2f}"}
+
+
+def coverage_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every coverage figure of the report, one row per (section, division, level)."""
+    region = data["region"]
+    as_of = data["as_of"]
+    yield from _level_rows("region", as_of, None, region["code"], region["name"], data["levels"])
+    for c in data["children"]:
+        yield from _level_rows("child", as_of, region["code"], c["code"], c["name"], c["levels"])
+    for page in data["drilldown"]:
+        for c in page["children"]:
+            yield from _level_rows("drilldown", as_of, page["code"], c["code"], c["name"], c["levels"])
+            for g in c.get("children", []):
+                yield from _level_rows("drilldown", as_of, c["code"], g["code"], g["name"], g["levels"])
+    for p in data["trend"]["points"]:
+        yield from _level_rows("trend", p["date"], None, region["code"], region["name"], p["levels"])
+
+
+def render_csv(data: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(coverage_rows(data))
+    return buf.getvalue()
+
+
+def render_plan_csv(entries: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(PLAN_COLUMNS)
+    for e in entries:
+        writer.writerow([e["rank"], e["code"], e["name"], e["kind"], e["province"], e["county"],
+                         f"{e['score']:.4f}", "; ".join(e["reasons"])])
+    return buf.getvalue()
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_levels(levels: list[dict[str, Any]]) -> list[str]:
+    lines = ["| Level | Covered | Total | Ratio | Target | By | Still to connect | Per month |",
+             "|---|--:|--:|--:|--:|---|--:|--:|"]
+    for lv in levels:
+        t = lv.get("target")
+        target = ("–", "–", "–", "–") if not t else (
+            percent(t["ratio"]), t["by"], "met" if t["met"] else t["needed"],
+            "–" if t["met"] else ("overdue" if t["per_month"] is None else f"{t['per_month']:.1f}"))
+        lines.append(f"| {lv['level']} | {lv['covered']} | {lv['total']} | {percent(lv['ratio'])} | "
+                     + " | ".join(str(x) for x in target) + " |")
+    return lines
+
+
+def _md_children(children: list[dict[str, Any]], head: tuple[str, str] = ("Code", "Name")) -> list[str]:
+    names = [n for n in ("province", "prefecture", "county", "township", "village")
+             if any(lv["level"] == n for c in children for lv in c["levels"])]
+    lines = [f"| {head[0]} | {head[1]} | " + " | ".join(names) + " |", "|---|---|" + "--:|" * len(names)]
+    for c in children:
+        by = {lv["level"]: lv for lv in c["levels"]}
+        cells = [f"{percent(by[n]['ratio'])} ({by[n]['covered']}/{by[n]['total']})" if n in by else "–"
+                 for n in names]
+        lines.append(f"| {c['code']} | {_md(c['name'])} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _md_plan(entries: list[dict[str, Any]]) -> list[str]:
+    if not entries:
+        return ["Nothing left to connect at this level."]
+    lines = ["| Rank | Code | Name | Kind | Province | County | Score | Why |", "|--:|---|---|---|---|---|--:|---|"]
+    for e in entries:
+        lines.append(f"| {e['rank']} | {e['code']} | {_md(e['name'])} | {e['kind']} | {_md(e['province'])} | "
+                     f"{_md(e['county'])} | {e['score']:.2f} | {_md('; '.join(e['reasons']))} |")
+    return lines
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    region = data["region"]
+    out = [f"# Extranet coverage: {region['name']}, as of {data['as_of']}", ""]
+    out += ["## Rates per level against targets", "", *_md_levels(data["levels"]), ""]
+    if data["children"]:
+        out += [f"## Coverage per {data['child_level']}", "", *_md_children(data["children"]), ""]
+    trend = data["trend"]
+    out += [f"## Trend ({trend['every']}ly)", ""]
+    if trend["points"]:
+        out += _md_children([{"code": p["date"], "name": region["name"], "levels": p["levels"]}
+                             for p in trend["points"]], head=("Date", "Region"))
+    out += ["", f"## Plan: top {len(data['plan']['entries'])} {data['plan']['level']} entries", "",
+            *_md_plan(data["plan"]["entries"]), ""]
+    for page in data["drilldown"]:
+        out += [f"## {page['name']} ({page['code']})", "", *_md_levels(page["levels"]), ""]
+        if page["children"]:
+            out += [*_md_children(page["children"]), ""]
+        for c in page["children"]:
+            if c.get("children"):
+                out += [f"### {c['name']} ({c['code']})", "", *_md_children(c["children"]), ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Write index.html, coverage.{json,csv,md}, plan.csv and one page per child; returns the paths."""
+    from cloudctl.coverage.report.html import render_index, render_region_page
+
+    out_dir = Path(out_dir)
+    files = {
+        "coverage.json": render_json(data),
+        "coverage.csv": render_csv(data),
+        "coverage.md": render_markdown(data),
+        "plan.csv": render_plan_csv(data["plan"]["entries"]),
+        "index.html": render_index(data),
+    }
+    pages = {c["code"]: c["page"] for c in data["children"] if c.get("page")}
+    for page in data["drilldown"]:
+        files[pages[page["code"]]] = render_region_page(data, page)
+    written = []
+    for name, text in files.items():
+        path = out_dir / name
+        _write_atomic(path, text)
+        written.append(path)
+    return written
