@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from cloudctl.errors import InputError
 from cloudctl.gateway.netspace import AddressError, Interval, covers, normalize, parse_address, parse_port_spec
@@ -262,7 +263,7 @@ class _Checker:
                 self.add((*base, "access_class"), f"class {dept.access_class} egresses to the internet, but no "
                                                   "zone has kind internet")
         seen.sort()
-        for a, b in zip(seen, seen[1:], strict=False):
+        for a, b in pairwise(seen):
             if a[0] == b[0] and b[1] <= a[2]:
                 self.add(b[4], f"subnet overlaps a subnet of department {a[3]!r}",
                          "each address belongs to one department")

@@ -1,0 +1,177 @@
+"""`cloudctl gateway`: check, analyze, query, diff and compile isolation-gateway policies.
+
+Thin shell over cloudctl.gateway (pure). Policies are files (FILE); the deploy commands
+(deploy/confirm/verify) come from cloudctl.cli.gateway_deploy when it is installed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from cloudctl.cli.output import emit_json, emit_rows, format_option
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _at(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.datetime.now(dt.UTC).date()
+
+
+def _load(source: str, *, validate: bool = True) -> Any:
+    from cloudctl.gateway.policy import load_policy
+
+    return load_policy(source, validate=validate)
+
+
+def _semantics(source: str) -> Any:
+    from cloudctl.gateway.semantics import build_semantics
+
+    return build_semantics(_load(source))
+
+
+at_option = click.option("--at", "at", type=DATE, metavar="YYYY-MM-DD",
+                         help="Evaluate on this date (publications expire). Default: today (UTC).")
+
+
+@click.group()
+def gateway() -> None:
+    """Isolation gateways: check, analyse, query, diff and compile policies to nftables."""
+
+
+@gateway.command()
+@click.argument("source", metavar="FILE")
+@format_option()
+def check(source: str, fmt: str) -> None:
+    """Validate a policy file: addresses, zones, ports, references, names, interfaces."""
+    from cloudctl.errors import InputError
+    from cloudctl.gateway.check import check_policy
+
+    policy = _load(source, validate=False)
+    problems = [p.to_error(policy) for p in check_policy(policy)]
+    if problems:
+        if fmt == "json":
+            emit_json({"ok": False, "problems": [
+                {"file": e.file, "line": e.line, "column": e.column, "field": e.field, "message": e.message,
+                 "hint": e.hint} for e in problems]})
+        for e in problems:
+            click.echo(e.render(), err=True)
+        raise InputError(f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the policy", file=source)
+    counts = {"interfaces": len(policy.gateway.interfaces), "zones": len(policy.zones),
+              "portals": len(policy.portals), "services": len(policy.services),
+              "publications": len(policy.publications), "departments": len(policy.departments)}
+    if fmt == "json":
+        emit_json({"ok": True, "gateway": policy.gateway.name, **counts})
+    else:
+        emit_rows([{"gateway": policy.gateway.name, **counts}], ["gateway", *counts], fmt,
+                  title="policy is valid")
+
+
+@gateway.command()
+@click.argument("source", metavar="FILE")
+@at_option
+@click.option("--expiring-days", default=30, show_default=True, type=click.IntRange(0),
+              help="Report publications expiring within this many days.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any publication is shadowed, redundant or in conflict.")
+@format_option()
+def analyze(source: str, at: dt.datetime | None, expiring_days: int, strict: bool, fmt: str) -> None:
+    """Shadowed, redundant and conflicting publications, expiry, and the isolation matrix."""
+    from cloudctl.errors import OperationFailed
+    from cloudctl.gateway.analyze import analyze_policy
+
+    result = analyze_policy(_semantics(source), _at(at), expiring_days)
+    rows = [{"publication": f.publication, "finding": f.kind, "detail": f.detail, "related": ", ".join(f.related)}
+            for f in result.findings]
+    if fmt == "json":
+        emit_json({"at": result.at.isoformat(), "findings": [dict(r, related=f.related)
+                                                             for r, f in zip(rows, result.findings, strict=True)],
+                   "isolation_matrix": result.matrix})
+    else:
+        emit_rows(rows, ["publication", "finding", "detail", "related"], fmt, title=f"findings on {result.at}")
+        if fmt == "table":
+            matrix_rows = [{"from \\ to": z, **result.matrix[z]} for z in result.zones]
+            emit_rows(matrix_rows, ["from \\ to", *result.zones], fmt, title="isolation matrix (new connections)")
+    bad = [f for f in result.findings if f.kind in ("shadowed", "redundant", "conflict")]
+    if strict and bad:
+        raise OperationFailed(f"{len(bad)} shadowed, redundant or conflicting publication findings")
+
+
+@gateway.command()
+@click.argument("source", metavar="FILE")
+@click.option("--src", required=True, metavar="IP", help="Source address of the new connection.")
+@click.option("--dst", required=True, metavar="IP", help="Destination address.")
+@click.option("--proto", default="tcp", show_default=True, type=click.Choice(["tcp", "udp"]))
+@click.option("--port", required=True, type=int, help="Destination port.")
+@at_option
+@format_option()
+def query(source: str, src: str, dst: str, proto: str, port: int, at: dt.datetime | None, fmt: str) -> None:
+    """Would the gateway allow this connection, and which publication or rule decides."""
+    from cloudctl.gateway.query import query_flow
+
+    decision = query_flow(_semantics(source), src, dst, proto, port, _at(at))
+    row = decision.as_dict()
+    if fmt == "table":
+        emit_rows([{"field": k, "value": v} for k, v in row.items()], ["field", "value"], fmt,
+                  title=f"{src} -> {dst} {proto}/{port}: {decision.verdict}")
+    else:
+        emit_rows([row], list(row), fmt, json_data=row)
+
+
+@gateway.command()
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@at_option
+@format_option()
+def diff(old: str, new: str, at: dt.datetime | None, fmt: str) -> None:
+    """Flows whose verdict changes from OLD to NEW, per publication and department egress."""
+    from cloudctl.gateway.diff import diff_policies
+
+    changes = diff_policies(_semantics(old), _semantics(new), _at(at))
+    rows = [{"kind": c.kind, "name": c.name, "change": c.change, "flows": c.flows,
+             "examples": "; ".join(c.examples)} for c in changes]
+    json_rows = [dict(r, examples=c.examples) for r, c in zip(rows, changes, strict=True)]
+    emit_rows(rows, ["kind", "name", "change", "flows", "examples"], fmt, json_data=json_rows)
+
+
+@gateway.command(name="compile")
+@click.argument("source", metavar="FILE")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the ruleset here (default: stdout).")
+@at_option
+def compile_cmd(source: str, output: str | None, at: dt.datetime | None) -> None:
+    """The nftables ruleset (one `nft -f` file replacing table inet cloudctl_gw atomically)."""
+    from cloudctl.gateway.compile import compile_ruleset
+
+    text = compile_ruleset(_load(source), _at(at))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    import os
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(output))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ruleset-", suffix=".nft")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+# Deploy, confirm and verify live in their own module (another capability); add them if present.
+def _add_deploy_commands() -> None:
+    import importlib
+    from importlib.util import find_spec
+
+    if find_spec("cloudctl.cli.gateway_deploy") is None:
+        return
+    module = importlib.import_module("cloudctl.cli.gateway_deploy")
+    if hasattr(module, "register"):
+        module.register(gateway)
+        return
+    for command in vars(module).values():
+        if isinstance(command, click.Command) and command.name not in gateway.commands:
+            gateway.add_command(command)
+
+
+_add_deploy_commands()

@@ -1,0 +1,163 @@
+"""Exact analysis of publications: shadowed, redundant, conflicts, expiry, isolation matrix.
+
+Definitions (docs/gateway.md). Publications only allow, and the compiled map counts each
+flow on the first active publication (file order) allowing it. With `at` the analysis date
+and a publication active while `at` < expires:
+
+* shadowed: every flow of P is allowed by earlier publications that stay active at least as
+  long as P (expires >= P's, or never). P never decides anything: its counter stays at 0.
+* redundant (not shadowed): every flow of P is allowed by other, non-shadowed publications
+  that stay active at least as long as P. Removing P alone changes no verdict, ever.
+* conflict: two publications allow some same flows but differ in expiry or owner: expiring
+  or withdrawing one leaves those flows open through the other.
+
+Computed on the grid of cells.py (per interface pair, protocol and family), never pairwise
+over all publications. Expired publications take no part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from cloudctl.gateway.cells import build_grid
+from cloudctl.gateway.netspace import Interval, covers, intersect, normalize, size
+from cloudctl.gateway.semantics import FOREVER, PubFlow, Semantics
+
+
+@dataclass
+class Finding:
+    publication: str
+    kind: str  # shadowed | redundant | conflict | expired | expiring
+    detail: str
+    related: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Analysis:
+    at: dt.date
+    findings: list[Finding]
+    zones: list[str]
+    matrix: dict[str, dict[str, str]]
+
+    def of_kind(self, kind: str) -> list[Finding]:
+        return [f for f in self.findings if f.kind == kind]
+
+
+def _union(entries: list[tuple[tuple[int, dt.date, str | None], tuple[Interval, ...]]]) -> list[Interval]:
+    return normalize(iv for _, ports in entries for iv in ports)
+
+
+def _coverage(flows: list[PubFlow]) -> tuple[list[int], list[int], dict[int, set[int]]]:
+    """Orders of shadowed and redundant publications, and who covers each."""
+    grid = build_grid((f.group, f.src, f.dst, f.ports, (f.order, f.expiry_key, f.owner)) for f in flows)
+    by_pub: dict[int, list[tuple[list, tuple[Interval, ...]]]] = defaultdict(list)
+    for entries in grid.cells.values():
+        for tag, ports in entries:
+            by_pub[tag[0]].append((entries, ports))
+    helpers: dict[int, set[int]] = defaultdict(set)
+
+    def covered(order: int, exp: dt.date, allowed: set[int] | None) -> bool:
+        for entries, ports in by_pub[order]:
+            others = [(t, p) for t, p in entries
+                      if t[0] != order and t[1] >= exp and (t[0] < order if allowed is None else t[0] in allowed)]
+            if not covers(_union(others), ports):
+                return False
+        for entries, ports in by_pub[order]:
+            for t, p in entries:
+                if t[0] != order and t[1] >= exp and (t[0] < order if allowed is None else t[0] in allowed) \
+                        and intersect(normalize(p), list(ports)):
+                    helpers[order].add(t[0])
+        return True
+
+    expiry = {f.order: f.expiry_key for f in flows}
+    shadowed = sorted(o for o in expiry if covered(o, expiry[o], None))
+    alive = set(expiry) - set(shadowed)
+    helpers_shadow = {o: set(helpers[o]) for o in shadowed}
+    helpers.clear()
+    redundant = sorted(o for o in alive if covered(o, expiry[o], alive))
+    helpers.update(helpers_shadow)
+    return shadowed, redundant, helpers
+
+
+def _conflicts(flows: list[PubFlow]) -> dict[tuple[int, int], int]:
+    """(earlier, later) -> shared flow count, for overlapping publications differing in expiry or owner."""
+    grid = build_grid((f.group, f.src, f.dst, f.ports, (f.order, f.expiry_key, f.owner)) for f in flows)
+    shared: dict[tuple[int, int], int] = defaultdict(int)
+    for (group, i, j), entries in grid.cells.items():
+        if len(entries) < 2:
+            continue
+        src, dst = grid.src_segment(group, i), grid.dst_segment(group, j)
+        cell_size = (src[1] - src[0] + 1) * (dst[1] - dst[0] + 1)
+        entries = sorted(entries)
+        for a in range(len(entries)):
+            ta, pa = entries[a]
+            for b in range(a + 1, len(entries)):
+                tb, pb = entries[b]
+                if ta[0] == tb[0] or (ta[1] == tb[1] and ta[2] == tb[2]):
+                    continue
+                common = intersect(pa, pb)
+                if common:
+                    shared[(ta[0], tb[0])] += size(common) * cell_size
+    return shared
+
+
+def isolation_matrix(sem: Semantics, at: dt.date) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """zone -> zone -> what crosses: 'pub:N' publications, 'egress:D,..', '=' same zone, '-' nothing."""
+    zones = list(sem.policy.zones)
+    pubs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for f in sem.active_publications(at):
+        pubs[(f.src_zone, f.dst_zone)].add(f.name)
+    egress: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for e in sem.egress:
+        egress[(e.src_zone, sem.topology.internet_zone or "")].add(e.department)
+    matrix: dict[str, dict[str, str]] = {}
+    for a in zones:
+        row = {}
+        for b in zones:
+            parts = []
+            if (a, b) in pubs:
+                parts.append(f"pub:{len(pubs[(a, b)])}")
+            if (a, b) in egress:
+                parts.append("egress:" + ",".join(sorted(egress[(a, b)])))
+            row[b] = " ".join(parts) if parts else ("=" if a == b else "-")
+        matrix[a] = row
+    return zones, matrix
+
+
+def analyze_policy(sem: Semantics, at: dt.date, expiring_days: int = 30) -> Analysis:
+    """Every finding on the publications active on `at`, and the isolation matrix."""
+    names = {i: p.name for i, p in enumerate(sem.policy.publications)}
+    owner = {i: p.owner for i, p in enumerate(sem.policy.publications)}
+    findings: list[Finding] = []
+    for p in sem.policy.publications:
+        if p.expires is not None and p.expires <= at:
+            findings.append(Finding(p.name, "expired", f"expired on {p.expires}: allows nothing"))
+        elif p.expires is not None and (p.expires - at).days <= expiring_days:
+            findings.append(Finding(p.name, "expiring", f"expires on {p.expires} "
+                                                        f"(in {(p.expires - at).days} days)"))
+    active = sem.active_publications(at)
+    shadowed, redundant, helpers = _coverage(active)
+    for o in shadowed:
+        by = sorted(helpers[o])
+        findings.append(Finding(names[o], "shadowed", "every flow is allowed by earlier publications that stay "
+                                                      "active at least as long", [names[x] for x in by]))
+    for o in redundant:
+        by = sorted(helpers[o])
+        findings.append(Finding(names[o], "redundant", "every flow is also allowed by other publications that stay "
+                                                       "active at least as long", [names[x] for x in by]))
+    for (a, b), count in sorted(_conflicts(active).items()):
+        pa, pb = sem.policy.publications[a], sem.policy.publications[b]
+        what = []
+        if (pa.expires or FOREVER) != (pb.expires or FOREVER):
+            what.append(f"expiry {pa.expires or 'never'} vs {pb.expires or 'never'}")
+        if owner[a] != owner[b]:
+            what.append(f"owner {owner[a]} vs {owner[b]}")
+        findings.append(Finding(names[b], "conflict", f"shares {count} flows with {names[a]!r} ({'; '.join(what)})",
+                                [names[a]]))
+    zones, matrix = isolation_matrix(sem, at)
+    order = {"shadowed": 0, "redundant": 1, "conflict": 2, "expired": 3, "expiring": 4}
+    position = {p.name: i for i, p in enumerate(sem.policy.publications)}
+    findings.sort(key=lambda f: (order[f.kind], position[f.publication]))
+    return Analysis(at, findings, zones, matrix)
