@@ -1,0 +1,210 @@
+"""The FastAPI application factory: create_app(store, settings) -> FastAPI.
+
+Agents authenticate with `Authorization: Bearer <credential>`; an agent may only act on its
+own id and its own division's links. Unauthenticated and cross-agent writes get 401/403 and
+an audit record; every request is rate limited per client (and per claimed agent) and body
+size is capped before anything is parsed.
+"""
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from cloudctl.api import credentials as cred
+from cloudctl.api import models as m
+from cloudctl.api.heartbeats import record_heartbeat
+from cloudctl.api.limits import BodyLimitMiddleware, RateLimiter
+from cloudctl.api.registry import AgentRecord, authenticate, exchange_token, probe_config
+from cloudctl.audit import Actor, record_change
+from cloudctl.errors import CloudctlError, ConflictError, InputError, NotFoundError, PermissionDenied
+from cloudctl.metrics import CONTENT_TYPE, Exposition, Family, render
+
+REJECT_REASONS = ("unauthenticated", "forbidden", "rate_limited", "too_large")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    max_body_bytes: int = 256 * 1024
+    rate_per_second: float = 5.0  # per client address and claimed agent
+    rate_burst: int = 30
+    heartbeat_interval_seconds: float = 15.0
+    metrics_bucket_seconds: float = 15.0
+    audit_full_interval_seconds: float = 300.0
+    process_metrics: bool = True
+
+
+class _Rejections:
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter({r: 0 for r in REJECT_REASONS})
+        self._lock = threading.Lock()
+
+    def add(self, reason: str) -> None:
+        with self._lock:
+            self.counts[reason] += 1
+
+    def render(self) -> str:
+        f = Family("cloudctl_api_rejected_requests_total", "counter",
+                   "Requests this API process refused, by reason.", ("reason",))
+        for reason in REJECT_REASONS:
+            f.add(float(self.counts[reason]), reason)
+        return render([f])
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _status(e: CloudctlError) -> int:
+    if isinstance(e, NotFoundError):
+        return 404
+    if isinstance(e, InputError):
+        return 400
+    if isinstance(e, PermissionDenied):
+        return 403
+    if isinstance(e, ConflictError):
+        return 409
+    return 503
+
+
+def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+    rejections = _Rejections()
+    extra_parts: list[Any] = [rejections.render]
+    if settings.process_metrics:
+        from cloudctl.metrics.prom import ProcessMetrics
+
+        extra_parts.append(ProcessMetrics())
+    exposition = Exposition(store, bucket_seconds=settings.metrics_bucket_seconds,
+                            audit_full_interval=settings.audit_full_interval_seconds,
+                            extra=lambda: "".join(p() for p in extra_parts))
+    limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+
+    app = FastAPI(title="cloudctl central API", version="1",
+                  description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.")
+    app.state.store, app.state.exposition, app.state.settings = store, exposition, settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       on_reject=lambda scope: rejections.add("too_large"))
+
+    @app.exception_handler(CloudctlError)
+    async def _cloudctl_error(request: Request, e: CloudctlError) -> JSONResponse:
+        body: dict[str, Any] = {"detail": e.message}
+        if isinstance(e, InputError) and e.field:
+            body["field"] = e.field
+        if e.hint:
+            body["hint"] = e.hint
+        return JSONResponse(body, status_code=_status(e))
+
+    def audit_rejection(request: Request, status: int, reason: str, claimed: str | None) -> None:
+        rejections.add("unauthenticated" if status == 401 else "forbidden")
+        who = f"agent:{claimed}" if claimed else f"anonymous@{_client(request)}"
+        with store.begin() as conn:
+            record_change(conn, Actor(who, f"{request.method} {request.url.path}"), "reject", "api_request",
+                          f"{request.method} {request.url.path}", None,
+                          {"status": status, "reason": reason, "client": _client(request)})
+
+    def rate_limit(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+        claimed = cred.split_secret(_bearer(authorization) or "", cred.CREDENTIAL) or ""
+        ok, wait = limiter.allow(f"{_client(request)}|{claimed}")
+        if not ok:
+            rejections.add("rate_limited")
+            raise HTTPException(429, "too many requests", headers={"Retry-After": str(max(1, round(wait)))})
+
+    def current_agent(request: Request, authorization: Annotated[str | None, Header()] = None) -> AgentRecord:
+        token = _bearer(authorization)
+        if token is None:
+            audit_rejection(request, 401, "no bearer credential", None)
+            raise HTTPException(401, "agent credential required", headers={"WWW-Authenticate": "Bearer"})
+        with store.connect() as conn:
+            who = authenticate(conn, token)
+        if who is None:
+            audit_rejection(request, 401, "invalid or revoked credential", cred.split_secret(token, cred.CREDENTIAL))
+            raise HTTPException(401, "invalid or revoked credential", headers={"WWW-Authenticate": "Bearer"})
+        return who
+
+    def own_agent(agent_id: str, request: Request, who: Annotated[AgentRecord, Depends(current_agent)]) -> AgentRecord:
+        if agent_id != who.agent_id:
+            audit_rejection(request, 403, f"agent {who.agent_id} acted for agent {agent_id[:40]}", who.agent_id)
+            raise HTTPException(403, "an agent may act only for itself")
+        return who
+
+    limited = [Depends(rate_limit)]
+
+    @app.get("/healthz", response_model=m.Health, responses={503: {"model": m.Health}})
+    def healthz() -> Any:
+        from sqlalchemy import text
+
+        try:
+            with store.connect() as conn:
+                conn.execute(text("SELECT 1")).scalar()
+        except CloudctlError as e:
+            return JSONResponse({"status": "unavailable", "store": store.dialect, "detail": e.message}, 503)
+        return {"status": "ok", "store": store.dialect}
+
+    @app.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+    def metrics() -> Response:
+        return Response(exposition.text(), media_type=CONTENT_TYPE)
+
+    @app.get("/v1/coverage/summary", dependencies=limited)
+    def coverage_summary(as_of: date | None = None,
+                         region: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
+                         by_child: bool = False,
+                         exclude_kind: Annotated[list[str] | None, Query(max_length=20)] = None) -> dict[str, Any]:
+        """The same JSON as `cloudctl coverage summary --format json`."""
+        from datetime import UTC, datetime
+
+        from cloudctl.coverage.rollup import rollup_coverage
+
+        day = as_of or datetime.now(UTC).date()
+        summary = rollup_coverage(store, day, region=region, exclude_kinds=tuple(exclude_kind or ()),
+                                  by_child=by_child)
+        return summary.to_json()
+
+    @app.post("/v1/agents/enrol", response_model=m.EnrolResponse, dependencies=limited,
+              responses={403: {"description": "invalid, used or expired token"}})
+    def enrol(body: m.EnrolRequest, request: Request) -> Any:
+        """Exchange a one-time enrolment token for the agent's own credential."""
+        try:
+            who, credential = exchange_token(store, body.token, hostname=body.hostname,
+                                             metrics_address=body.metrics_address, agent_version=body.agent_version)
+        except PermissionDenied as e:
+            audit_rejection(request, 403, e.message, cred.split_secret(body.token, cred.ENROL))
+            raise
+        return {"agent_id": who.agent_id, "division": who.division_code, "role": who.role,
+                "credential": credential, "heartbeat_interval_seconds": settings.heartbeat_interval_seconds}
+
+    @app.get("/v1/agents/{agent_id}/config", response_model=m.AgentConfig, dependencies=limited,
+             responses={401: {"description": "no valid credential"}, 403: {"description": "another agent's"}})
+    def agent_config(who: Annotated[AgentRecord, Depends(own_agent)]) -> Any:
+        """What this agent probes: its division's links and their configured probes."""
+        return probe_config(store, who, settings.heartbeat_interval_seconds)
+
+    @app.post("/v1/agents/{agent_id}/heartbeats", response_model=m.HeartbeatResponse, dependencies=limited,
+              responses={401: {"description": "no valid credential"},
+                         403: {"description": "another agent's id, or links outside the agent's division"}})
+    def heartbeat(body: m.HeartbeatRequest, request: Request,
+                  who: Annotated[AgentRecord, Depends(own_agent)]) -> Any:
+        """Probe results; replayed sequence numbers are acknowledged without being applied again."""
+        try:
+            out = record_heartbeat(store, who, body.seq, [r.model_dump() for r in body.results],
+                                   sent_at=body.sent_at, metrics_address=body.metrics_address,
+                                   agent_version=body.agent_version)
+        except PermissionDenied as e:
+            audit_rejection(request, 403, e.message, who.agent_id)
+            raise
+        return {"accepted": out.accepted, "duplicate": out.duplicate, "links_updated": out.links_updated,
+                "links_changed": out.links_changed, "next_interval_seconds": settings.heartbeat_interval_seconds}
+
+    return app
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and value and len(value) <= 300 else None

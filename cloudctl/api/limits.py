@@ -1,0 +1,89 @@
+"""Request limits: a token-bucket rate limiter per client key, and a body-size cap (ASGI)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+
+class RateLimiter:
+    """`rate` requests per second with bursts of `burst`, per key; at most `max_keys` remembered."""
+
+    def __init__(self, rate: float, burst: int, *, max_keys: int = 100_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.max_keys, self.clock = rate, float(burst), max_keys, clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> tuple[bool, float]:
+        """(allowed, seconds until a token is available)."""
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.pop(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - at) * self.rate)
+            allowed = tokens >= 1.0
+            if allowed:
+                tokens -= 1.0
+            self._buckets[key] = (tokens, now)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        return allowed, 0.0 if allowed else (1.0 - tokens) / self.rate
+
+
+ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]],
+                   Awaitable[None]]], Awaitable[None]]
+
+
+class BodyLimitMiddleware:
+    """413 for a body over `max_bytes`, by Content-Length or while streaming a chunked body."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, on_reject: Callable[[dict[str, Any]], None] | None = None):
+        self.app, self.max_bytes, self.on_reject = app, max_bytes, on_reject
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._reject(scope, send)
+            return
+        # Buffer the body (it is at most max_bytes) so the limit holds for chunked bodies too.
+        chunks, seen, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message]), send)
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                await self._reject(scope, send)
+                return
+            chunks.append(chunk)
+            more = bool(message.get("more_body"))
+        await self.app(scope, _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}],
+                                      receive), send)
+
+    async def _reject(self, scope: dict[str, Any], send: Any) -> None:
+        if self.on_reject:
+            self.on_reject(scope)
+        body = json.dumps({"detail": f"request body over {self.max_bytes} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replay(messages: list[dict[str, Any]], then: Any = None) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        if then is not None:
+            return await then()  # e.g. http.disconnect later
+        return {"type": "http.disconnect"}
+
+    return receive

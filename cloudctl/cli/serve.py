@@ -1,0 +1,57 @@
+"""cloudctl serve: the central HTTP API (FastAPI under uvicorn), TLS optional."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cloudctl.cli.context import AppContext, pass_app
+
+_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8480, show_default=True)
+@click.option("--tls-cert", type=_file, help="PEM certificate (chain); serves HTTPS with --tls-key.")
+@click.option("--tls-key", type=_file, help="PEM private key of --tls-cert.")
+@click.option("--tls-client-ca", type=_file, help="CA bundle to verify client certificates against (optional).")
+@click.option("--max-body-bytes", type=click.IntRange(1024), default=256 * 1024, show_default=True)
+@click.option("--rate", type=click.FloatRange(0.01), default=5.0, show_default=True,
+              help="Requests per second allowed per client address and agent.")
+@click.option("--burst", type=click.IntRange(1), default=30, show_default=True, help="Burst size of --rate.")
+@click.option("--heartbeat-interval", type=click.FloatRange(1), default=15.0, show_default=True,
+              help="Seconds between an agent's heartbeats (told to agents).")
+@click.option("--metrics-bucket", type=click.FloatRange(0.1), default=15.0, show_default=True,
+              help="Seconds time-derived metrics stay cached.")
+@click.option("--audit-verify-interval", type=click.FloatRange(0.1), default=300.0, show_default=True,
+              help="Seconds between full audit-chain verifications behind cloudctl_audit_chain_ok.")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              default="info", show_default=True)
+@pass_app
+def serve(app: AppContext, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
+          tls_client_ca: Path | None, max_body_bytes: int, rate: float, burst: int, heartbeat_interval: float,
+          metrics_bucket: float, audit_verify_interval: float, log_level: str) -> None:
+    """Serve agent enrolment and heartbeats, probe config, coverage, /metrics and /healthz."""
+    if bool(tls_cert) != bool(tls_key):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    import uvicorn
+
+    from cloudctl.api.app import ApiSettings, create_app
+
+    settings = ApiSettings(max_body_bytes=max_body_bytes, rate_per_second=rate, rate_burst=burst,
+                           heartbeat_interval_seconds=heartbeat_interval, metrics_bucket_seconds=metrics_bucket,
+                           audit_full_interval_seconds=audit_verify_interval)
+    api = create_app(app.store, settings)
+    ssl: dict[str, object] = {}
+    if tls_cert:
+        ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
+        if tls_client_ca:
+            import ssl as ssl_module
+
+            ssl |= {"ssl_ca_certs": str(tls_client_ca), "ssl_cert_reqs": ssl_module.CERT_REQUIRED}
+    scheme = "https" if tls_cert else "http"
+    click.echo(f"cloudctl API on {scheme}://{host}:{port} (store: {app.store.dialect})", err=True)
+    uvicorn.run(api, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10,
+                proxy_headers=False, server_header=False, **ssl)  # type: ignore[arg-type]
