@@ -1,0 +1,216 @@
+"""Importing official division CSV files: all-or-nothing, idempotent upsert by code.
+
+    files -> read + check each (csvfiles) -> check across files (duplicates)
+          -> one transaction: parents known? diff against the store -> bulk insert/update
+             -> name history for renames -> bump meta.divisions_generation -> one audit record
+
+Renamed divisions keep their old name in division_name_history. Nothing is written unless
+every file and every row is good.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from cloudctl.audit import Actor, record_change
+from cloudctl.audit.log import now_utc
+from cloudctl.divisions import bulk
+from cloudctl.divisions.codes import LEVEL_NAMES
+from cloudctl.divisions.csvfiles import DivisionFile, paused_gc, read_division_file
+from cloudctl.divisions.kinds import kinds_of
+from cloudctl.errors import InputError
+from cloudctl.store import Store
+from cloudctl.store.tables.core import meta
+
+GENERATION_KEY = "divisions_generation"
+Progress = Callable[..., None]
+
+
+@dataclass
+class LevelCounts:
+    inserted: int = 0
+    renamed: int = 0
+    reclassified: int = 0  # same name, kind changed (a newer kind table)
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.renamed + self.reclassified + self.unchanged
+
+
+@dataclass
+class ImportResult:
+    files: list[str]
+    levels: dict[int, LevelCounts] = field(default_factory=dict)
+    generation: int = 0
+    audit_seq: int | None = None
+    seconds: float = 0.0
+
+    def _sum(self, attr: str) -> int:
+        return sum(getattr(c, attr) for c in self.levels.values())
+
+    @property
+    def inserted(self) -> int:
+        return self._sum("inserted")
+
+    @property
+    def renamed(self) -> int:
+        return self._sum("renamed")
+
+    @property
+    def updated(self) -> int:
+        """Rows whose stored name or kind changed."""
+        return self._sum("renamed") + self._sum("reclassified")
+
+    @property
+    def unchanged(self) -> int:
+        return self._sum("unchanged")
+
+    @property
+    def total(self) -> int:
+        return self._sum("total")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per level present, for tables and CSV."""
+        return [{"level": LEVEL_NAMES[level - 1], "rows": c.total, "inserted": c.inserted, "renamed": c.renamed,
+                 "reclassified": c.reclassified, "unchanged": c.unchanged}
+                for level, c in sorted(self.levels.items())]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": self.files, "levels": self.rows(), "inserted": self.inserted, "renamed": self.renamed,
+                "updated": self.updated, "unchanged": self.unchanged, "total": self.total,
+                "generation": self.generation, "seconds": round(self.seconds, 3)}
+
+
+def _no_progress(n: int = 1, total: int | None = None) -> None:
+    return None
+
+
+def import_division_files(store: Store, paths: Sequence[str | Path], actor: Actor,
+                          progress: Progress | None = None) -> ImportResult:
+    """Import the given official CSV files (plain or .gz) in one transaction; see module doc."""
+    started = time.perf_counter()
+    progress = progress or _no_progress
+    if not paths:
+        raise InputError("no files to import", field="PATH", hint="give one or more division CSV files")
+    files: list[DivisionFile] = []
+    for path in paths:
+        files.append(read_division_file(path))
+        progress(len(files[-1]))
+    total_rows = sum(len(f) for f in files)
+    progress(0, total=2 * total_rows)
+    _check_duplicates(files)
+    with paused_gc():
+        kinds = [kinds_of(f.names, f.level) for f in files]
+        result = ImportResult(files=[f.path for f in files])
+        with store.begin() as conn:
+            bulk.lock_divisions(conn)
+            _check_parents(conn, files)
+            _write(conn, files, kinds, result, progress)
+            result.generation = bump_generation(conn)
+            result.audit_seq = record_change(
+                conn, actor, "import", "division", ",".join(Path(p).name for p in result.files),
+                before=None, after={"files": result.files, "levels": result.rows(), "generation": result.generation})
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _check_duplicates(files: list[DivisionFile]) -> None:
+    """A code may appear once in the whole import (set sizes first; locate only on failure)."""
+    total = sum(len(f) for f in files)
+    if len(set().union(*(f.codes for f in files))) == total:
+        return
+    seen: dict[str, tuple[DivisionFile, int]] = {}
+    for f in files:
+        for row, code in enumerate(f.codes):
+            first = seen.setdefault(code, (f, row))
+            if first != (f, row):
+                where = f"{first[0].path}:{first[0].line_of(first[1])}"
+                raise f.error(row, f"duplicate code {code!r} (first at {where})", field="code",
+                              hint="each division appears once; remove the repeated row or file")
+
+
+def _check_parents(conn: Connection, files: list[DivisionFile]) -> None:
+    """Every parent code is in this import or already in the store."""
+    by_level: dict[int, set[str]] = {}
+    for f in files:
+        by_level.setdefault(f.level, set()).update(f.codes)
+    for f in files:
+        if f.parents is None:
+            continue
+        needed = set(f.parents) - by_level.get(f.level - 1, set())
+        if not needed:
+            continue
+        missing = needed - bulk.fetch_codes(conn, f.level - 1)
+        if missing:
+            row = next(i for i, p in enumerate(f.parents) if p in missing)
+            parent_level = LEVEL_NAMES[f.level - 2]
+            raise f.error(row, f"unknown parent code {f.parents[row]!r}: no such {parent_level} in the store "
+                               "or in this import", field=f.format.parent_column,
+                          hint=f"import the {parent_level} file first, or in the same command "
+                               "(e.g. cloudctl divisions import areas.csv.gz streets.csv.gz)")
+
+
+def _write(conn: Connection, files: list[DivisionFile], kinds: list[list[str]], result: ImportResult,
+           progress: Progress) -> None:
+    """Diff each file against the store with set operations, then bulk insert and update."""
+    order = sorted(range(len(files)), key=lambda i: files[i].level)  # parents first
+    stored = bulk.fetch_divisions(conn, sorted({f.level for f in files}))  # {(code, name, kind)}
+    stored_name = {code: name for code, name, _ in stored} if stored else {}
+    changed: list[tuple[str, str, str]] = []
+    history: list[tuple[str, str, str, str]] = []
+    new_rows: list[Iterable[tuple[Any, ...]]] = []
+    at = now_utc()
+    for i in order:
+        f, kind = files[i], kinds[i]
+        counts = result.levels.setdefault(f.level, LevelCounts())
+        parents: Sequence[str | None] = f.parents if f.parents is not None else [None] * len(f)
+        differing = set(zip(f.codes, f.names, kind, strict=True)) - stored if stored else None
+        fresh_codes = {code for code, _, _ in differing if code not in stored_name} if differing else set()
+        if differing is None or len(fresh_codes) == len(f):  # all new: keep the file's order
+            new_rows.append(zip(f.codes, f.names, [f.level] * len(f), parents, kind, strict=True))
+            counts.inserted += len(f)
+            continue
+        if fresh_codes:
+            new_rows.append([(code, name, f.level, parent, k)
+                             for code, name, parent, k in zip(f.codes, f.names, parents, kind, strict=True)
+                             if code in fresh_codes])
+        counts.inserted += len(fresh_codes)
+        for code, name, k in sorted(differing):
+            if code in fresh_codes:
+                continue
+            changed.append((code, name, k))
+            if stored_name[code] != name:
+                history.append((code, stored_name[code], name, at))
+                counts.renamed += 1
+            else:
+                counts.reclassified += 1
+        counts.unchanged += len(f) - len(differing)
+    progress(sum(len(f) for f in files) - sum(c.inserted for c in result.levels.values()) - len(changed))
+    for rows in new_rows:
+        bulk.insert_divisions(conn, rows, progress)
+    bulk.update_divisions(conn, changed, progress)
+    bulk.insert_name_history(conn, history)
+
+
+def bump_generation(conn: Connection) -> int:
+    """Increment meta.divisions_generation (caches of derived arrays compare it)."""
+    current = conn.execute(select(meta.c.value).where(meta.c.key == GENERATION_KEY)).scalar_one_or_none()
+    if current is None:
+        conn.execute(insert(meta).values(key=GENERATION_KEY, value="1"))
+        return 1
+    generation = int(current) + 1
+    conn.execute(update(meta).where(meta.c.key == GENERATION_KEY).values(value=str(generation)))
+    return generation
+
+
+def divisions_generation(conn: Connection) -> int:
+    """The current generation (0 before any import)."""
+    value = conn.execute(select(meta.c.value).where(meta.c.key == GENERATION_KEY)).scalar_one_or_none()
+    return int(value) if value is not None else 0
