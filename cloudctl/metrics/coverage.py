@@ -24,6 +24,7 @@ def _rollup() -> Any:
 
 
 def collect_coverage(ctx: CollectContext) -> list[Family]:
+    """Uses ctx.store only (never ctx.conn): the roll-up opens its own connections."""
     rollup = _rollup()
     if rollup is None or not ctx.has("division"):
         return []
@@ -69,9 +70,12 @@ def _targets(ctx: CollectContext, rollup: Any) -> list[Family]:
     pace = Family("cloudctl_coverage_target_pace_ratio", "gauge",
                   "The ratio a straight line from the target's setting to its deadline requires by now (0-1).",
                   labels)
-    rows = ctx.conn.execute(text(
-        "SELECT level, region_code, ratio, by_date, set_at FROM coverage_target ORDER BY level, region_code"
-    )).all()
+    # Read the targets on a connection of their own and close it before the roll-ups (which
+    # open theirs), so no read transaction is held across them.
+    with ctx.store.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT level, region_code, ratio, by_date, set_at FROM coverage_target ORDER BY level, region_code"
+        )).all()
     summaries: dict[tuple[date, str], Any] = {}
 
     def ratio_at(day: date, region: str, level: str) -> float:

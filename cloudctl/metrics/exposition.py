@@ -8,6 +8,7 @@ two indexed max() queries and returns the cached bytes.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from cloudctl.metrics.context import CollectContext
 from cloudctl.metrics.coverage import collect_coverage
 from cloudctl.metrics.family import Family, render
 from cloudctl.metrics.operations import collect_approvals, collect_gateway, collect_quotas
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -77,12 +80,25 @@ class Exposition:
             return self._text
 
     def build(self, now: float) -> str:
+        """Every collector in its own short read transaction: one failing (or, on PostgreSQL,
+        aborting its transaction) leaves the others and the rest of the exposition intact."""
         with self.store.connect() as conn:
-            ctx = CollectContext(conn, self.store, now, frozenset(inspect(conn).get_table_names()))
+            tables = frozenset(inspect(conn).get_table_names())
             families: list[Family] = [self._info()]
-            families += collect_audit(ctx, self.chain)
-            for collect in self.collectors:
-                families += collect(ctx)
+            families += collect_audit(CollectContext(conn, self.store, now, tables), self.chain)
+        success = Family("cloudctl_collector_success", "gauge",
+                         "1 when the collector read its part of the store, 0 when it failed (see the log).",
+                         ("collector",))
+        for collect in self.collectors:
+            name = collect.__name__.removeprefix("collect_")
+            try:
+                with self.store.connect() as conn:
+                    families += collect(CollectContext(conn, self.store, now, tables))
+                success.add(1.0, name)
+            except Exception:  # one broken part must not take the whole exposition down
+                log.exception("metrics collector %s failed", name)
+                success.add(0.0, name)
+        families.append(success)
         return render(families)
 
     def _info(self) -> Family:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import text
 
 from cloudctl.api.heartbeats import record_heartbeat
@@ -119,3 +120,34 @@ def test_absent_capabilities_emit_nothing(seeded) -> None:  # type: ignore[no-un
     body = Exposition(seeded, clock=lambda: NOW).text()
     for name in ("cloudctl_department_quota", "cloudctl_gateway_publications", "cloudctl_approval_requests"):
         assert f"\n{name}{{" not in body and f"\n{name} " not in body
+
+
+def test_a_failing_collector_is_reported_not_fatal(seeded) -> None:  # type: ignore[no-untyped-def]
+    from cloudctl.metrics.exposition import COLLECTORS
+
+    def collect_broken(ctx):  # type: ignore[no-untyped-def]
+        ctx.conn.execute(text("SELECT * FROM no_such_table"))
+
+    ex = Exposition(seeded, clock=lambda: NOW, collectors=(collect_broken, *COLLECTORS))
+    samples = parse_exposition(ex.text())
+    success = {s[0]["collector"]: s[1] for s in samples["cloudctl_collector_success"]}
+    assert success["broken"] == 0.0 and success["coverage"] == 1.0 and success["links"] == 1.0
+    assert samples["cloudctl_coverage_ratio"]  # later collectors still ran
+
+
+def test_target_pace_is_a_straight_line_from_setting_to_deadline(seeded) -> None:  # type: ignore[no-untyped-def]
+    from cloudctl.metrics.coverage import pace_ratio
+
+    assert pace_ratio(0.2, 1.0, 0.0, 100.0, 50.0) == pytest.approx(0.6)
+    assert pace_ratio(0.2, 1.0, 0.0, 100.0, 150.0) == 1.0 and pace_ratio(0.2, 1.0, 10.0, 100.0, 0.0) == 0.2
+    with seeded.begin() as conn:  # set on 2024-03-01 (township coverage then: 1/5), due 2027-03-01
+        conn.execute(text("INSERT INTO coverage_target (level, region_code, ratio, by_date, set_at) "
+                          "VALUES ('township', '', 1.0, '2027-03-01', '2024-03-01T00:00:00+00:00')"))
+    samples = parse_exposition(Exposition(seeded, clock=lambda: NOW).text())
+    key = {"level": "township", "region": "all"}
+    assert samples["cloudctl_coverage_target_ratio"] == [(key, 1.0)]
+    assert samples["cloudctl_coverage_target_current_ratio"] == [(key, 2 / 5)]
+    start, end = datetime(2024, 3, 1, tzinfo=UTC).timestamp(), datetime(2027, 3, 1, tzinfo=UTC).timestamp()
+    expected = 1 / 5 + (1.0 - 1 / 5) * (NOW - start) / (end - start)
+    assert samples["cloudctl_coverage_target_pace_ratio"] == [(key, pytest.approx(expected))]
+    assert samples["cloudctl_coverage_target_deadline_timestamp_seconds"] == [(key, end)]
