@@ -236,7 +236,7 @@ class _Checker:
                     self.add((*base, "ports"), f"ports must be among the service's ports ({_fmt(service.ports)})")
             if portal is not None:
                 families = {_family(a) for a in portal.addresses}
-                if _family(service.address) not in families:
+                if None not in families and _family(service.address) not in families:
                     self.add((*base, "portal"), f"portal {portal.name!r} has no address of the service's "
                                                 "IP version: the publication would allow nothing")
 
@@ -265,7 +265,8 @@ class _Checker:
         seen.sort()
         for a, b in pairwise(seen):
             if a[0] == b[0] and b[1] <= a[2]:
-                self.add(b[4], f"subnet overlaps a subnet of department {a[3]!r}",
+                first, later = sorted((a, b), key=lambda x: x[4])
+                self.add(later[4], f"subnet overlaps a subnet of department {first[3]!r}",
                          "each address belongs to one department")
 
 

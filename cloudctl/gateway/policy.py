@@ -159,11 +159,14 @@ def format_path(path: NodePath) -> str:
     return text
 
 
-class _MarkingLoader(yaml.SafeLoader):
+_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built in
+
+
+class _MarkingLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """A SafeLoader that converts the node tree itself, recording each node's mark by path."""
 
     def to_python(self, node: yaml.Node, path: NodePath, marks: dict[NodePath, tuple[int, int]]) -> Any:
-        marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, yaml.MappingNode):
             self.flatten_mapping(node)
             result: dict[Any, Any] = {}
@@ -176,6 +179,7 @@ class _MarkingLoader(yaml.SafeLoader):
                 if key in result:
                     raise InputError(f"duplicate key {key!r}", line=key_node.start_mark.line + 1,
                                      column=key_node.start_mark.column + 1, field=format_path((*path, key)))
+                marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
                 result[key] = self.to_python(value_node, (*path, key), marks)
             return result
         if isinstance(node, yaml.SequenceNode):
