@@ -1,8 +1,9 @@
 """Engines and transactions for SQLite (the embedded default) and PostgreSQL.
 
-Write transactions on SQLite start with BEGIN IMMEDIATE, so two processes never both
-read-then-write the same rows (allocation, votes, the audit chain); on PostgreSQL the
-same code takes row locks (SELECT ... FOR UPDATE) where it needs them.
+Write transactions (Store.begin) on SQLite start with BEGIN IMMEDIATE, so two processes
+never both read-then-write the same rows (allocation, votes, the audit chain); reads
+(Store.connect) use a deferred BEGIN and run beside a writer (WAL). On PostgreSQL the same
+code takes row locks (SELECT ... FOR UPDATE) where it needs them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy.pool import NullPool
 
 from cloudctl.errors import InputError, OperationFailed
 
+_WRITE = "cloudctl_write"
+
 
 def normalise_url(url: str) -> str:
     """Accept postgresql:// and postgres:// and use the psycopg 3 driver for them."""
@@ -30,7 +33,9 @@ def _sqlite_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
+    in_memory = not parsed.database or parsed.database == ":memory:"
+    engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
+                           **({"poolclass": NullPool} if in_memory else {"pool_size": 8, "max_overflow": 16}))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -44,7 +49,8 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # writers take the write lock up front; readers stay concurrent (WAL)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
     return engine
 
@@ -78,8 +84,10 @@ class Store:
     def begin(self) -> Iterator[Connection]:
         """A write transaction: committed on success, rolled back on any exception."""
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    yield conn
         except Exception as e:
             raise _translate(e, self.url) from e
 
