@@ -114,7 +114,7 @@ def ranked_bar_chart_svg(bars: Sequence[Bar], *, title: str, width: int = 720, l
 def line_chart_svg(x_labels: Sequence[str], series: Sequence[Series], *, title: str, width: int = 720,
                    height: int = 300, targets: Sequence[tuple[str, float, str]] = ()) -> str:
     """Lines over time, y from 0 to 100 %. targets: (series key, ratio, label) drawn as dashed levels."""
-    left, right, top, bottom = 48, 120, 30, 40
+    left, right, top, bottom = 48, 40, 30, 62
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(x_labels)
 
@@ -155,10 +155,10 @@ def line_chart_svg(x_labels: Sequence[str], series: Sequence[Series], *, title: 
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{s.colour}" data-x="{_attr(label)}" '
                          f'data-ratio="{v:.6f}"><title>{escape(s.label)} {escape(label)}: {percent(v)}</title>'
                          "</circle>")
-        legend_y = top + 10 + s_index * 20
-        parts.append(f'<rect x="{left + plot_w + 14}" y="{legend_y - 9}" width="12" height="12" fill="{s.colour}"/>')
+        legend_x, legend_y = left + s_index * 170, height - 12
+        parts.append(f'<rect x="{legend_x}" y="{legend_y - 10}" width="12" height="12" fill="{s.colour}"/>')
         last = f" {percent(points[-1][2])}" if points else ""
-        parts.append(f'<text x="{left + plot_w + 30}" y="{legend_y + 1}" font-size="12">{escape(s.label)}{last}</text>')
+        parts.append(f'<text x="{legend_x + 16}" y="{legend_y}" font-size="12">{escape(s.label)}{last}</text>')
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)

@@ -71,6 +71,11 @@ def plan_json(entries: Sequence[PlanEntry]) -> list[dict[str, Any]]:
              "county": e.county, "score": round(e.score, 4), "reasons": list(e.reasons)} for e in entries]
 
 
+def child_level_path(code: str) -> tuple[str, ...]:
+    """The levels from province down to the code's own level (codes are 2/4/6/9/12 digits)."""
+    return tuple(name for name, n in zip(LEVELS, (2, 4, 6, 9, 12), strict=True) if n <= len(code))
+
+
 def child_level_of(summary: CoverageSummary) -> str | None:
     """The level of the region's direct children (province for the country)."""
     if summary.region is None:
@@ -117,7 +122,7 @@ def build_report(store: Any, opts: ReportOptions, progress: Progress | None = No
     plan = source.plan(opts.plan_level, opts.region, opts.plan_limit)
     advance(1)
     if opts.drilldown and children:
-        source.preload_names(int(source.arrays.level[source.arrays.index_of([children[0].code])[0]]) + 2)
+        source.preload_names(len(child_level_path(children[0].code)) + 2)
     child_level = child_level_of(summary)
     page_dir = PAGE_DIRS.get(child_level or "", "children")
     data: dict[str, Any] = {

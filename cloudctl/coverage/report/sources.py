@@ -8,6 +8,7 @@ read once here, and every roll-up after that is the core's pure `summarise`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -40,22 +41,25 @@ class CoverageSource:
             self._names.update(division_names(self.store, missing))
 
     def preload_names(self, max_level: int) -> None:
-        """Read the names of every division down to max_level in one go (drill-down pages need them)."""
-        codes = [c.decode() for c in self.arrays.codes[self.arrays.level <= max_level]]
-        self._ensure_names(codes)
+        """Read the names of every division down to max_level in one query (drill-down pages need them)."""
+        from sqlalchemy import select
+
+        from cloudctl.store.tables.divisions import division
+
+        with self.store.connect() as conn:
+            rows = conn.execute(select(division.c.code, division.c.name).where(division.c.level <= max_level))
+            self._names.update({code: name for code, name in rows})
 
     def rollup(self, region: str | None, *, by_child: bool = False) -> CoverageSummary:
-        from cloudctl.coverage.rollup import region_index, summarise
+        """The core's pure roll-up on the arrays and covered mask read once; names filled in after."""
+        from cloudctl.coverage.rollup import summarise
 
-        wanted = [region] if region else []
-        if by_child:
-            ridx = region_index(self.arrays, region)
-            child_level = 1 if ridx < 0 else int(self.arrays.level[ridx]) + 1
-            parent_ok = self.arrays.anc[child_level - 2] == ridx if ridx >= 0 and child_level <= 5 else True
-            if child_level <= 5:
-                wanted += [c.decode() for c in self.arrays.codes[(self.arrays.level == child_level) & parent_ok]]
+        summary = summarise(self.arrays, self.covered, self.as_of, region, self.exclude_kinds, by_child, None)
+        wanted = ([region] if region else []) + [c.code for c in summary.children or []]
         self._ensure_names(wanted)
-        return summarise(self.arrays, self.covered, self.as_of, region, self.exclude_kinds, by_child, self._names)
+        children = None if summary.children is None else \
+            [replace(c, name=self._names.get(c.code, c.name)) for c in summary.children]
+        return replace(summary, children=children, region_name=self._names.get(region) if region else None)
 
     def gaps(self, summary: CoverageSummary) -> list[TargetGap]:
         """Gaps of the targets set for exactly the summary's region (None = the country)."""

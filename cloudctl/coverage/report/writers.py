@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,8 +40,10 @@ def coverage_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
     region = data["region"]
     as_of = data["as_of"]
     yield from _level_rows("region", as_of, None, region["code"], region["name"], data["levels"])
+    page_levels = {page["code"]: page["levels"] for page in data["drilldown"]}  # these carry the child's targets
     for c in data["children"]:
-        yield from _level_rows("child", as_of, region["code"], c["code"], c["name"], c["levels"])
+        yield from _level_rows("child", as_of, region["code"], c["code"], c["name"],
+                               page_levels.get(c["code"], c["levels"]))
     for page in data["drilldown"]:
         for c in page["children"]:
             yield from _level_rows("drilldown", as_of, page["code"], c["code"], c["name"], c["levels"])
@@ -133,14 +134,14 @@ def render_markdown(data: dict[str, Any]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    """Write then rename, so a reader never sees half a file (permissions follow the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        tmp.write_text(text, encoding="utf-8", newline="")
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
