@@ -45,6 +45,9 @@ class ChildCoverage:
     name: str
     levels: list[LevelCoverage]
 
+    def level(self, name: str) -> LevelCoverage | None:
+        return next((lv for lv in self.levels if lv.level == name), None)
+
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "levels": [lv.to_json() for lv in self.levels]}
 

@@ -1,0 +1,274 @@
+"""The division registry as columns: numpy arrays derived once, cached by generation.
+
+Division codes are hierarchical (2/4/6/9/12 digits), so every division's ancestors are found
+by code prefix. Codes stay strings in the store; here each code gets an integer *key*
+(the code right-padded with zeros to 12 digits, times 16, plus its length), which sorts like
+the string and makes prefix look-ups a vectorised searchsorted.
+
+The arrays are cached in-process and, for SQLite stores, in an .npz file next to the
+database, keyed by the meta value `divisions_generation` (bumped by every division import)
+and the row count. Without a generation the arrays are always read afresh.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cloudctl.coverage.model import CODE_LENGTHS
+from cloudctl.errors import OperationFailed
+from cloudctl.store import Store
+
+GENERATION_KEY = "divisions_generation"
+_POW10 = 10 ** np.arange(11, -1, -1, dtype=np.int64)
+_CACHE: dict[tuple[str, str, int], DivisionArrays] = {}
+_LOCK = threading.Lock()
+_KIND_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def code_keys(codes: Sequence[str] | np.ndarray) -> np.ndarray:
+    """Integer sort keys of digit codes (<= 12 digits); ValueError for anything else."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        raw = np.asarray(codes, dtype="S13")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"division codes must be digits: {e}") from e
+    m = raw.view(np.uint8).reshape(len(raw), 13)
+    present = m != 0
+    length = present.sum(axis=1)
+    digits = m[:, :12].astype(np.int64) - 48
+    digits[~present[:, :12]] = 0
+    if (length > 12).any() or ((digits < 0) | (digits > 9)).any():
+        bad = [c for c in np.asarray(codes)[(length > 12) | ((digits < 0) | (digits > 9)).any(axis=1)][:3]]
+        raise ValueError(f"division codes must be 1 to 12 digits, got {bad!r}")
+    return (digits @ _POW10) * 16 + length
+
+
+def prefix_keys(keys: np.ndarray, length: int) -> np.ndarray:
+    """Keys of the prefixes of the given length (meaningful where the code is at least that long)."""
+    scale = np.int64(10 ** (12 - length))
+    return (keys // 16) // scale * scale * 16 + length
+
+
+def key_to_code(key: int) -> str:
+    value, length = divmod(int(key), 16)
+    return f"{value:012d}"[:length]
+
+
+@dataclass(frozen=True)
+class DivisionArrays:
+    """One row per division, sorted by key. anc[k][i] is the index of i's ancestor at level k+1
+    (i itself at its own level), or -1 (higher level than k+1, or the ancestor is missing)."""
+
+    keys: np.ndarray  # int64, ascending (see code_keys)
+    level: np.ndarray  # int8, 1..5
+    kind: np.ndarray  # int16 index into kinds
+    kinds: tuple[str, ...]
+    anc: np.ndarray  # int32, shape (4, n)
+
+    @property
+    def size(self) -> int:
+        return len(self.keys)
+
+    def index_of(self, codes: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Index of each code, -1 where it is not a division (or not a digit code)."""
+        try:
+            k = code_keys(codes)
+        except ValueError:
+            return np.array([self._index_one(c) for c in codes], dtype=np.int64)
+        return self.index_of_keys(k)
+
+    def _index_one(self, code: str) -> int:
+        try:
+            return int(self.index_of_keys(code_keys([code]))[0])
+        except ValueError:
+            return -1
+
+    def index_of_keys(self, k: np.ndarray) -> np.ndarray:
+        if self.size == 0:
+            return np.full(len(k), -1, dtype=np.int64)
+        idx = np.searchsorted(self.keys, k)
+        idx[idx >= self.size] = self.size - 1
+        return np.where(self.keys[idx] == k, idx, -1)
+
+    def code(self, i: int) -> str:
+        return key_to_code(self.keys[i])
+
+    def codes_of(self, idx: np.ndarray) -> list[str]:
+        return [key_to_code(k) for k in self.keys[idx]]
+
+    def prefix_values(self, length: int) -> np.ndarray:
+        """The first `length` digits of every code as an integer (e.g. the province number)."""
+        return (self.keys // 16) // np.int64(10 ** (12 - length))
+
+    def kind_mask(self, names: Sequence[str]) -> np.ndarray:
+        """Boolean mask of divisions whose kind is one of names."""
+        wanted = [i for i, k in enumerate(self.kinds) if k in set(names)]
+        return np.isin(self.kind, np.array(wanted, dtype=self.kind.dtype))
+
+
+def build_arrays(keys: np.ndarray, levels: np.ndarray, kind_idx: np.ndarray,
+                 kinds: tuple[str, ...]) -> DivisionArrays:
+    """Sort by key and derive the ancestor indexes."""
+    order = np.argsort(keys, kind="stable")
+    keys = np.asarray(keys, dtype=np.int64)[order]
+    level = np.asarray(levels, dtype=np.int8)[order]
+    kind = np.asarray(kind_idx, dtype=np.int16)[order]
+    n = len(keys)
+    anc = np.full((4, n), -1, dtype=np.int32)
+    for k, length in enumerate(CODE_LENGTHS[:4]):
+        if n == 0:
+            break
+        pk = prefix_keys(keys, length)
+        idx = np.searchsorted(keys, pk)
+        idx[idx >= n] = n - 1
+        ok = (keys[idx] == pk) & (level >= k + 1)
+        anc[k] = np.where(ok, idx, -1)
+    return DivisionArrays(keys, level, kind, kinds, anc)
+
+
+def arrays_from_columns(codes: Sequence[str], levels: Sequence[int], kinds: Sequence[str]) -> DivisionArrays:
+    """Arrays from plain columns (tests, small registries)."""
+    names = tuple(sorted(set(kinds)))
+    index = {k: i for i, k in enumerate(names)}
+    return build_arrays(code_keys(codes), np.asarray(levels), np.array([index[k] for k in kinds]), names)
+
+
+def _fingerprint(cur) -> tuple[str | None, int]:  # type: ignore[no-untyped-def]
+    cur.execute(f"SELECT value FROM meta WHERE key = '{GENERATION_KEY}'")
+    row = cur.fetchone()
+    cur.execute("SELECT COUNT(*) FROM division")
+    return (row[0] if row else None), int(cur.fetchone()[0])
+
+
+def _disk_path(store: Store, generation: str, count: int) -> Path | None:
+    if not store.is_sqlite:
+        return None
+    db = store.engine.url.database
+    if not db or db == ":memory:":
+        return None
+    safe = "".join(ch for ch in generation if ch.isalnum() or ch in "-_.")[:40]
+    return Path(db).with_name(Path(db).name + ".cache") / f"division-arrays-{safe}-{count}.npz"
+
+
+def _save(path: Path, arrays: DivisionArrays) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, keys=arrays.keys, level=arrays.level, kind=arrays.kind,
+                 kinds=np.array(arrays.kinds, dtype=str), anc=arrays.anc)
+        os.replace(tmp, path)
+        for old in path.parent.glob("division-arrays-*.npz"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache is an optimisation: a read-only directory just means no cache
+
+
+def _load(path: Path) -> DivisionArrays | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return DivisionArrays(z["keys"], z["level"], z["kind"],
+                                  tuple(str(k) for k in z["kinds"]), z["anc"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def key_sql(column: str, dialect: str) -> str:
+    """SQL computing code_keys() of a digit-code column."""
+    value = f"substr({column} || '000000000000', 1, 12)"
+    cast = f"CAST({value} AS INTEGER)" if dialect == "sqlite" else f"CAST({value} AS BIGINT)"
+    return f"{cast} * 16 + length({column})"
+
+
+def concat_sql(expr: str, sep: str, dialect: str) -> str:
+    if dialect == "sqlite":
+        return f"group_concat({expr}, '{sep}')"
+    return f"string_agg(CAST({expr} AS TEXT), '{sep}')"
+
+
+def parse_ints(text: str | None) -> np.ndarray:
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+def read_columns(cur, dialect: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """(keys, levels, kind indexes, kind names) of every division, in one aggregated row.
+
+    Aggregating in the database (group_concat/string_agg) and parsing one string is several
+    times faster than fetching 665k row tuples; kinds travel as one character each.
+    """
+    cur.execute("SELECT DISTINCT kind FROM division")
+    kinds = tuple(sorted(r[0] for r in cur.fetchall()))
+    if not kinds:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.astype(np.int8), empty.astype(np.int16), ()
+    if len(kinds) > len(_KIND_CHARS):  # not one character each: fetch rows
+        cur.execute(f"SELECT {key_sql('code', dialect)}, level, kind FROM division")
+        rows = cur.fetchall()
+        index = {k: i for i, k in enumerate(kinds)}
+        return (np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.int8),
+                np.array([index[r[2]] for r in rows], dtype=np.int16), kinds)
+    quote = "'"
+    cases = " ".join(f"WHEN {quote}{k.replace(quote, quote * 2)}{quote} THEN '{_KIND_CHARS[i]}'"
+                     for i, k in enumerate(kinds))
+    cur.execute(f"SELECT {concat_sql(key_sql('code', dialect), ',', dialect)}, "
+                f"{concat_sql('level', '', dialect)}, {concat_sql(f'CASE kind {cases} END', '', dialect)} "
+                "FROM division")
+    keys_text, levels_text, kinds_text = cur.fetchone()
+    keys = parse_ints(keys_text)
+    levels = np.frombuffer(levels_text.encode("ascii"), dtype=np.uint8).astype(np.int8) - 48
+    decode = np.full(256, -1, dtype=np.int16)
+    decode[np.frombuffer(_KIND_CHARS.encode("ascii"), dtype=np.uint8)] = np.arange(len(_KIND_CHARS))
+    kind_idx = decode[np.frombuffer(kinds_text.encode("ascii"), dtype=np.uint8)]
+    if not (len(keys) == len(levels) == len(kind_idx)):
+        raise OperationFailed("the division registry could not be read consistently (a level outside 1..9?)")
+    return keys, levels, kind_idx, kinds
+
+
+def load_division_arrays(store: Store, *, use_cache: bool = True) -> DivisionArrays:
+    """The registry's arrays, from the in-process cache, the .npz cache, or the store."""
+    raw = store.raw_connection()
+    try:
+        cur = raw.cursor()
+        generation, count = _fingerprint(cur)
+        key = (store.url, generation or "", count)
+        if use_cache and generation is not None:
+            with _LOCK:
+                hit = _CACHE.get(key)
+            if hit is not None:
+                return hit
+            path = _disk_path(store, generation, count)
+            if path is not None and path.exists() and (loaded := _load(path)) is not None:
+                with _LOCK:
+                    _CACHE[key] = loaded
+                return loaded
+        try:
+            columns = read_columns(cur, store.dialect)
+        except Exception as e:  # a non-digit code makes the cast fail (PostgreSQL)
+            raise OperationFailed(f"the division registry could not be read: {e}",
+                                  hint="division codes must be digits") from e
+        cur.close()
+    finally:
+        raw.close()
+    arrays = build_arrays(*columns)
+    if use_cache and generation is not None:
+        with _LOCK:
+            _CACHE.clear()
+            _CACHE[key] = arrays
+        path = _disk_path(store, generation, count)
+        if path is not None:
+            _save(path, arrays)
+    return arrays
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()

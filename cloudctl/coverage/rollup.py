@@ -1,0 +1,211 @@
+"""Coverage roll-up: how many divisions of each level are covered on a date, in a region.
+
+Definition (docs/coverage.md): a division is covered on D when at least one of its own links
+has activated_on <= D and (retired_on empty or retired_on > D). A region's level ratio is
+covered / all divisions of that level whose code starts with the region's code (the region
+itself counts at its own level); excluded kinds leave numerator and denominator; a level
+with no divisions is omitted.
+
+Everything works on the arrays of cloudctl.coverage.arrays: one SQL query selects the
+active links' division codes, then bincount does the counting for all levels and children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+
+from cloudctl.coverage.arrays import (
+    DivisionArrays,
+    code_keys,
+    concat_sql,
+    key_to_code,
+    load_division_arrays,
+)
+from cloudctl.coverage.model import LEVELS, ChildCoverage, CoverageSummary, LevelCoverage
+from cloudctl.errors import InputError, NotFoundError
+from cloudctl.store import Store
+
+
+def placeholder(store: Store) -> str:
+    return "?" if store.is_sqlite else "%s"
+
+
+def db_date(store: Store, d: date) -> object:
+    return d.isoformat() if store.is_sqlite else d
+
+
+ACTIVE_WHERE = "activated_on <= {p} AND (retired_on IS NULL OR retired_on > {p})"
+
+
+def active_link_keys(store: Store, as_of: date) -> np.ndarray:
+    """Keys (arrays.code_keys) of the division codes with a link active on as_of: one query,
+    aggregated to one string in the database (duplicates included; callers dedupe)."""
+    p = placeholder(store)
+    expr = concat_sql("division_code", ",", store.dialect)
+    raw = store.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(f"SELECT {expr} FROM link WHERE {ACTIVE_WHERE.format(p=p)}",
+                    (db_date(store, as_of), db_date(store, as_of)))
+        text = cur.fetchone()[0]
+        cur.close()
+    finally:
+        raw.close()
+    return np.sort(code_keys(text.split(","))) if text else np.zeros(0, dtype=np.int64)
+
+
+def active_link_codes(store: Store, as_of: date) -> list[str]:
+    """Division codes with at least one link active on as_of."""
+    return sorted({key_to_code(k) for k in active_link_keys(store, as_of)})
+
+
+def covered_mask(arrays: DivisionArrays, link_codes: Sequence[str] | None = None, *,
+                 keys: np.ndarray | None = None) -> np.ndarray:
+    """Boolean array over divisions: True where one of the codes (or keys) names the division."""
+    covered = np.zeros(arrays.size, dtype=bool)
+    idx = arrays.index_of_keys(keys) if keys is not None else arrays.index_of(link_codes or [])
+    covered[idx[idx >= 0]] = True
+    return covered
+
+
+def check_kinds(arrays: DivisionArrays, exclude_kinds: Sequence[str]) -> None:
+    known = set(arrays.kinds)
+    try:
+        from cloudctl.divisions import kinds as kinds_module
+
+        known |= set(getattr(kinds_module, "KINDS", ()))
+    except ImportError:
+        pass
+    unknown = sorted(set(exclude_kinds) - known)
+    if unknown:
+        raise InputError(f"unknown division kind {unknown[0]!r}", field="--exclude-kind",
+                         hint="known kinds: " + ", ".join(sorted(known)))
+
+
+def region_index(arrays: DivisionArrays, region: str | None) -> int:
+    """The region's row index, -1 for the whole country; NotFoundError for an unknown code."""
+    if region is None:
+        return -1
+    i = int(arrays.index_of([region])[0])
+    if i < 0:
+        raise NotFoundError(f"no division with code {region!r}", field="--region",
+                            hint="see `cloudctl divisions search NAME` for codes")
+    return i
+
+
+def member_mask(arrays: DivisionArrays, region_idx: int, exclude_kinds: Sequence[str]) -> np.ndarray | None:
+    """Divisions counted for the region: the region and everything under it, minus excluded kinds
+    (None: every division)."""
+    if region_idx < 0:
+        if not exclude_kinds:
+            return None
+        mask = np.ones(arrays.size, dtype=bool)
+    else:
+        lv = int(arrays.level[region_idx])
+        mask = arrays.anc[lv - 1] == region_idx
+    if exclude_kinds:
+        mask &= ~arrays.kind_mask(exclude_kinds)
+    return mask
+
+
+def level_counts(levels: np.ndarray, covered: np.ndarray, mask: np.ndarray | None = None) -> list[LevelCoverage]:
+    """Totals and covered per level (of the rows in mask), levels without divisions left out."""
+    sel = levels if mask is None else levels[mask]
+    total = np.bincount(sel, minlength=6)
+    cov = np.bincount(levels[covered if mask is None else covered & mask], minlength=6)
+    return [LevelCoverage(name, int(total[i + 1]), int(cov[i + 1]))
+            for i, name in enumerate(LEVELS) if total[i + 1] > 0]
+
+
+def child_level_of(arrays: DivisionArrays, region_idx: int) -> int:
+    return 1 if region_idx < 0 else int(arrays.level[region_idx]) + 1
+
+
+def children_of(arrays: DivisionArrays, region_idx: int) -> np.ndarray:
+    """Indexes of the region's direct children (the provinces for the country)."""
+    child_level = child_level_of(arrays, region_idx)
+    if child_level > len(LEVELS):
+        return np.zeros(0, dtype=np.int64)
+    at_level = arrays.level == child_level
+    if region_idx >= 0:
+        at_level &= arrays.anc[child_level - 2] == region_idx
+    return np.flatnonzero(at_level)
+
+
+def child_counts(arrays: DivisionArrays, mask: np.ndarray | None, covered: np.ndarray,
+                 region_idx: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(child indexes, totals[c, level], covered[c, level]) for the region's direct children:
+    one bincount over (child, level) slots."""
+    children = children_of(arrays, region_idx)
+    nl = len(LEVELS)
+    if len(children) == 0:
+        empty = np.zeros((0, nl), dtype=np.int64)
+        return children, empty, empty
+    group = arrays.anc[child_level_of(arrays, region_idx) - 1]
+    valid = group >= 0 if mask is None else (group >= 0) & mask
+    slot = group.astype(np.int64) * nl + (arrays.level - 1)
+    size = arrays.size * nl
+    totals = np.bincount(slot[valid], minlength=size).reshape(arrays.size, nl)[children]
+    covs = np.bincount(slot[valid & covered], minlength=size).reshape(arrays.size, nl)[children]
+    return children, totals, covs
+
+
+def division_names(store: Store, codes: Sequence[str]) -> dict[str, str]:
+    """Names of a few divisions (chunked IN queries)."""
+    names: dict[str, str] = {}
+    unique = sorted(set(codes))
+    p = placeholder(store)
+    raw = store.raw_connection()
+    try:
+        cur = raw.cursor()
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            cur.execute(f"SELECT code, name FROM division WHERE code IN ({','.join([p] * len(chunk))})", chunk)
+            names.update({c: n for c, n in cur.fetchall()})
+        cur.close()
+    finally:
+        raw.close()
+    return names
+
+
+def summarise(arrays: DivisionArrays, covered: np.ndarray, as_of: date, region: str | None,
+              exclude_kinds: Sequence[str] = (), by_child: bool = False,
+              names: dict[str, str] | None = None) -> CoverageSummary:
+    """Pure roll-up over arrays and a covered mask (no I/O)."""
+    ridx = region_index(arrays, region)
+    mask = member_mask(arrays, ridx, exclude_kinds)
+    levels = level_counts(arrays.level, covered, mask)
+    children: list[ChildCoverage] | None = None
+    if by_child:
+        idx, totals, covs = child_counts(arrays, mask, covered, ridx)
+        children = []
+        for row, i in enumerate(idx):
+            code = arrays.code(int(i))
+            lvls = [LevelCoverage(name, int(totals[row, j]), int(covs[row, j]))
+                    for j, name in enumerate(LEVELS) if totals[row, j] > 0]
+            children.append(ChildCoverage(code, (names or {}).get(code, ""), lvls))
+    region_name = (names or {}).get(region) if region else None
+    return CoverageSummary(as_of, region, levels, children, region_name)
+
+
+def rollup_coverage(store: Store, as_of: date, region: str | None = None, exclude_kinds: Sequence[str] = (),
+                    by_child: bool = False) -> CoverageSummary:
+    """Coverage of every level in the region (or the country) on as_of."""
+    arrays = load_division_arrays(store)
+    check_kinds(arrays, exclude_kinds)
+    ridx = region_index(arrays, region)
+    covered = covered_mask(arrays, keys=active_link_keys(store, as_of))
+    wanted = [region] if region else []
+    if by_child:
+        wanted += arrays.codes_of(children_of(arrays, ridx))
+    names = division_names(store, wanted) if wanted else {}
+    return summarise(arrays, covered, as_of, region, exclude_kinds, by_child, names)
+
+
+def rollup_by_child(store: Store, as_of: date, region: str | None = None,
+                    exclude_kinds: Sequence[str] = ()) -> CoverageSummary:
+    """The region (default: the country) and each direct child (every province) in one pass."""
+    return rollup_coverage(store, as_of, region, exclude_kinds, by_child=True)

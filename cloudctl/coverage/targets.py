@@ -1,0 +1,87 @@
+"""Coverage targets (a ratio of a level, by a date, for the country or a region) and gaps.
+
+gap = divisions still to connect = ceil(ratio x total) - covered (never below 0);
+required pace = gap / months left, a month being 365.2425 / 12 days.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Connection, select
+
+from cloudctl.audit import Actor, record_change
+from cloudctl.audit.log import now_utc
+from cloudctl.coverage.model import LEVELS, CoverageSummary, Target, TargetGap
+from cloudctl.errors import InputError, NotFoundError
+from cloudctl.store import Store
+from cloudctl.store.tables.coverage import coverage_target
+from cloudctl.store.tables.divisions import division
+
+DAYS_PER_MONTH = 365.2425 / 12
+
+
+def check_target(target: Target) -> None:
+    if target.level not in LEVELS:
+        raise InputError(f"unknown level {target.level!r}", field="--level", hint="one of " + ", ".join(LEVELS))
+    if not 0 < target.ratio <= 1:
+        hint = f"write {target.ratio / 100:g} for {target.ratio:g} %" if 1 < target.ratio <= 100 else None
+        raise InputError(f"ratio must be above 0 and at most 1, got {target.ratio:g}", field="--ratio", hint=hint)
+
+
+def _target_json(t: Target) -> dict[str, object]:
+    return {"level": t.level, "ratio": t.ratio, "by": t.by.isoformat(), "region": t.region}
+
+
+def set_target(store: Store, target: Target, actor: Actor) -> Target:
+    """Create or replace the target for (level, region); audited."""
+    check_target(target)
+    region_code = target.region or ""
+    with store.begin() as conn:
+        if target.region and conn.execute(select(division.c.code).where(division.c.code == target.region)).first() \
+                is None:
+            raise NotFoundError(f"no division with code {target.region!r}", field="--region")
+        c = coverage_target.c
+        where = (c.level == target.level) & (c.region_code == region_code)
+        old = conn.execute(select(coverage_target).where(where)).first()
+        values = {"ratio": float(target.ratio), "by_date": target.by, "set_at": now_utc()}
+        if old is None:
+            conn.execute(coverage_target.insert().values(level=target.level, region_code=region_code, **values))
+            before = None
+        else:
+            conn.execute(coverage_target.update().where(where).values(**values))
+            before = _target_json(_from_row(old))
+        record_change(conn, actor, "set", "coverage_target", f"{region_code or 'country'}/{target.level}",
+                      before, _target_json(target))
+    return target
+
+
+def _from_row(r) -> Target:  # type: ignore[no-untyped-def]
+    by = r.by_date if isinstance(r.by_date, date) else date.fromisoformat(r.by_date)
+    return Target(r.level, float(r.ratio), by, r.region_code or None)
+
+
+def list_targets(conn: Connection, region: str | None = None) -> list[Target]:
+    """Targets, all of them when region is None, else those of that region; in level order."""
+    q = select(coverage_target)
+    if region is not None:
+        q = q.where(coverage_target.c.region_code == region)
+    targets = [_from_row(r) for r in conn.execute(q)]
+    return sorted(targets, key=lambda t: (t.region or "", LEVELS.index(t.level)))
+
+
+def target_gaps(summary: CoverageSummary, targets: Sequence[Target], as_of: date | None = None) -> list[TargetGap]:
+    """Gap and required monthly pace for each target of the summary's region whose level it has."""
+    as_of = as_of or summary.as_of
+    gaps = []
+    for t in targets:
+        current = summary.level(t.level)
+        if (t.region or None) != summary.region or current is None:
+            continue
+        needed = max(0, math.ceil(t.ratio * current.total - 1e-9) - current.covered)
+        months = max(0.0, (t.by - as_of).days / DAYS_PER_MONTH)
+        per_month = needed / months if months > 0 else (0.0 if needed == 0 else None)
+        gaps.append(TargetGap(t, current, needed, months, per_month))
+    return sorted(gaps, key=lambda g: LEVELS.index(g.target.level))
