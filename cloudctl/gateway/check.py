@@ -232,11 +232,12 @@ class _Checker:
             if pub.ports is not None:
                 wanted = self.ports((*base, "ports"), pub.ports)
                 offered = normalize(parse_port_spec(s) for s in service.ports if _port_ok(s))
-                if wanted and not covers(offered, wanted):
+                if wanted and all(map(_port_ok, service.ports)) and not covers(offered, wanted):
                     self.add((*base, "ports"), f"ports must be among the service's ports ({_fmt(service.ports)})")
             if portal is not None:
                 families = {_family(a) for a in portal.addresses}
-                if None not in families and _family(service.address) not in families:
+                service_family = _family(service.address)
+                if None not in families and service_family is not None and service_family not in families:
                     self.add((*base, "portal"), f"portal {portal.name!r} has no address of the service's "
                                                 "IP version: the publication would allow nothing")
 
