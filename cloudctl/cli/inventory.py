@@ -1,0 +1,92 @@
+"""cloudctl inventory: the Ansible dynamic inventory from the store, and the managed hosts in it.
+
+`cloudctl inventory --list` and `--host H` follow Ansible's inventory-script protocol, so
+`inventories/cloudctl-dynamic` (which runs them) works with `ansible-playbook -i`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.output import emit_json, emit_rows, format_option
+
+
+@click.group(invoke_without_command=True)
+@click.option("--list", "list_all", is_flag=True, help="Print the whole inventory as Ansible JSON.")
+@click.option("--host", "host_name", metavar="HOST", help="Print one host's variables as JSON.")
+@pass_app
+@click.pass_context
+def inventory(ctx: click.Context, app: AppContext, list_all: bool, host_name: str | None) -> None:
+    """Ansible dynamic inventory built from the store (groups: gateways, agents, province_XX,
+    prefecture_XXXX, county_XXXXXX)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if list_all == (host_name is not None):
+        raise click.UsageError("give exactly one of --list or --host HOST (or a subcommand)")
+    from cloudctl.automation.inventory import inventory_from_store
+
+    with app.store.connect() as conn:
+        data = inventory_from_store(conn, None if list_all else [host_name or ""])
+    emit_json(data if list_all else data["_meta"]["hostvars"].get(host_name, {}))
+
+
+def _parse_vars(pairs: tuple[str, ...]) -> dict[str, object]:
+    import yaml
+
+    result: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--var")
+        result[key.strip()] = yaml.safe_load(value) if value else ""
+    return result
+
+
+@inventory.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["gateway", "agent"]), required=True, help="What the host is.")
+@click.option("--address", required=True, help="Management address Ansible connects to (IP or DNS name).")
+@click.option("--port", type=int, default=22, show_default=True, help="SSH port.")
+@click.option("--user", "ssh_user", default="root", show_default=True, help="SSH user.")
+@click.option("--division", "division_code", help="Division code of the host's location (2-12 digits).")
+@click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Extra Ansible host variable (YAML value); repeatable.")
+@pass_app
+def add_cmd(app: AppContext, name: str, role: str, address: str, port: int, ssh_user: str,
+            division_code: str | None, var_pairs: tuple[str, ...]) -> None:
+    """Register (or update) a managed host."""
+    from cloudctl.automation.hosts import register_host
+    from cloudctl.automation.inventory import ManagedHost
+
+    host = ManagedHost(name=name, role=role, address=address, port=port, ssh_user=ssh_user,
+                       division_code=division_code, vars=_parse_vars(var_pairs))
+    outcome = register_host(app.store, app.actor, host)
+    click.echo(f"host {name}: {outcome}", err=True)
+
+
+@inventory.command("remove")
+@click.argument("name")
+@pass_app
+def remove_cmd(app: AppContext, name: str) -> None:
+    """Forget a managed host."""
+    from cloudctl.automation.hosts import remove_host
+
+    remove_host(app.store, app.actor, name)
+    click.echo(f"host {name}: removed", err=True)
+
+
+@inventory.command("hosts")
+@click.option("--role", type=click.Choice(["gateway", "agent"]), help="Only hosts with this role.")
+@format_option()
+@pass_app
+def hosts_cmd(app: AppContext, role: str | None, fmt: str) -> None:
+    """List managed hosts with their groups."""
+    from cloudctl.automation.inventory import division_groups, load_hosts
+
+    with app.store.connect() as conn:
+        hosts = [h for h in load_hosts(conn) if role is None or h.role == role]
+    rows = [{"name": h.name, "role": h.role, "address": h.address, "port": h.port, "user": h.ssh_user,
+             "division": h.division_code or "", "division_name": h.division_name or "",
+             "groups": " ".join(division_groups(h.division_code)), "vars": dict(h.vars)} for h in hosts]
+    emit_rows(rows, ["name", "role", "address", "port", "user", "division", "division_name", "groups"], fmt)
