@@ -49,7 +49,7 @@ ROLL_OUT: dict[str, tuple[date, date, date | None]] = {
 CONNECTED_LATER: dict[str, float] = {"province": 1.0, "prefecture": 1.0, "county": 0.9, "township": 0.33}
 DEMO_TARGETS: tuple[tuple[str, float, date], ...] = (
     ("prefecture", 1.0, date(2018, 12, 31)),
-    ("county", 0.98, date(2027, 12, 31)),
+    ("county", 1.0, date(2027, 12, 31)),
     ("township", 0.60, date(2027, 12, 31)),
 )
 
