@@ -24,6 +24,7 @@ from sqlalchemy import text
 from cloudctl.api.registry import create_enrolment
 from cloudctl.audit import Actor
 from tests.monitoring.conftest import MONITORING, need, seed
+from tests.monitoring.test_dashboards import panel_exprs
 
 pytestmark = pytest.mark.prometheus
 
@@ -167,3 +168,9 @@ def test_prometheus_scrapes_serve_sees_link_down_and_fires_audit_alert(stack: di
                   lambda: [a for msg in _Hook.received for a in msg["alerts"]
                            if a["labels"]["alertname"] == "AuditChainBroken"])
     assert hooked[0]["status"] == "firing"
+
+    # Every dashboard panel's query runs on the live server (errors would be HTTP 400).
+    for expr in panel_exprs():
+        r = httpx.get(f"http://127.0.0.1:{PROM_PORT}/api/v1/query", params={"query": expr}, timeout=10)
+        assert r.status_code == 200 and r.json()["status"] == "success", (expr, r.text)
+    assert _query('level:cloudctl_divisions_covered:ratio{level="township"}')[0]["value"][1] == "0.4"
