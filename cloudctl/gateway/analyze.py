@@ -21,7 +21,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from cloudctl.gateway.cells import build_grid
+from cloudctl.gateway.cells import Grid
 from cloudctl.gateway.netspace import Interval, covers, intersect, normalize, size
 from cloudctl.gateway.semantics import FOREVER, PubFlow, Semantics
 
@@ -49,9 +49,8 @@ def _union(entries: list[tuple[tuple[int, dt.date, str | None], tuple[Interval, 
     return normalize(iv for _, ports in entries for iv in ports)
 
 
-def _coverage(flows: list[PubFlow]) -> tuple[list[int], list[int], dict[int, set[int]]]:
+def _coverage(flows: list[PubFlow], grid: Grid) -> tuple[list[int], list[int], dict[int, set[int]]]:
     """Orders of shadowed and redundant publications, and who covers each."""
-    grid = build_grid((f.group, f.src, f.dst, f.ports, (f.order, f.expiry_key, f.owner)) for f in flows)
     by_pub: dict[int, list[tuple[list, tuple[Interval, ...]]]] = defaultdict(list)
     for entries in grid.cells.values():
         for tag, ports in entries:
@@ -60,6 +59,8 @@ def _coverage(flows: list[PubFlow]) -> tuple[list[int], list[int], dict[int, set
 
     def covered(order: int, exp: dt.date, allowed: set[int] | None) -> bool:
         for entries, ports in by_pub[order]:
+            if len(entries) == 1:
+                return False
             others = [(t, p) for t, p in entries
                       if t[0] != order and t[1] >= exp and (t[0] < order if allowed is None else t[0] in allowed)]
             if not covers(_union(others), ports):
@@ -81,9 +82,8 @@ def _coverage(flows: list[PubFlow]) -> tuple[list[int], list[int], dict[int, set
     return shadowed, redundant, helpers
 
 
-def _conflicts(flows: list[PubFlow]) -> dict[tuple[int, int], int]:
+def _conflicts(grid: Grid) -> dict[tuple[int, int], int]:
     """(earlier, later) -> shared flow count, for overlapping publications differing in expiry or owner."""
-    grid = build_grid((f.group, f.src, f.dst, f.ports, (f.order, f.expiry_key, f.owner)) for f in flows)
     shared: dict[tuple[int, int], int] = defaultdict(int)
     for (group, i, j), entries in grid.cells.items():
         if len(entries) < 2:
@@ -138,7 +138,8 @@ def analyze_policy(sem: Semantics, at: dt.date, expiring_days: int = 30) -> Anal
             findings.append(Finding(p.name, "expiring", f"expires on {p.expires} "
                                                         f"(in {(p.expires - at).days} days)"))
     active = sem.active_publications(at)
-    shadowed, redundant, helpers = _coverage(active)
+    grid = sem.grid(at)
+    shadowed, redundant, helpers = _coverage(active, grid)
     for o in shadowed:
         by = sorted(helpers[o])
         findings.append(Finding(names[o], "shadowed", "every flow is allowed by earlier publications that stay "
@@ -147,7 +148,7 @@ def analyze_policy(sem: Semantics, at: dt.date, expiring_days: int = 30) -> Anal
         by = sorted(helpers[o])
         findings.append(Finding(names[o], "redundant", "every flow is also allowed by other publications that stay "
                                                        "active at least as long", [names[x] for x in by]))
-    for (a, b), count in sorted(_conflicts(active).items()):
+    for (a, b), count in sorted(_conflicts(grid).items()):
         pa, pb = sem.policy.publications[a], sem.policy.publications[b]
         what = []
         if (pa.expires or FOREVER) != (pb.expires or FOREVER):

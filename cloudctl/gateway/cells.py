@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cloudctl.gateway.netspace import Interval
 
@@ -40,24 +40,41 @@ class Grid(Generic[T]):
 def build_grid(items: Iterable[tuple[Hashable, Interval, Interval, tuple[Interval, ...], T]]) -> Grid[T]:
     """items: (group, src interval, dst interval, normalised ports, tag). Cells keep input order."""
     items = list(items)
-    src_points: dict[Hashable, set[int]] = defaultdict(set)
-    dst_points: dict[Hashable, set[int]] = defaultdict(set)
-    for group, (slo, shi), (dlo, dhi), _, _ in items:
-        src_points[group].update((slo, shi + 1))
-        dst_points[group].update((dlo, dhi + 1))
+    src_distinct: dict[Hashable, set[Interval]] = defaultdict(set)
+    dst_distinct: dict[Hashable, set[Interval]] = defaultdict(set)
+    for group, src, dst, _, _ in items:
+        src_distinct[group].add(src)
+        dst_distinct[group].add(dst)
     grid: Grid[T] = Grid()
-    grid.src_bounds = {g: sorted(p) for g, p in src_points.items()}
-    grid.dst_bounds = {g: sorted(p) for g, p in dst_points.items()}
+    src_span = _spans(src_distinct, grid.src_bounds)
+    dst_span = _spans(dst_distinct, grid.dst_bounds)
     cells: dict[tuple[Hashable, int, int], list[tuple[T, tuple[Interval, ...]]]] = defaultdict(list)
-    for group, (slo, shi), (dlo, dhi), ports, tag in items:
-        sb, db = grid.src_bounds[group], grid.dst_bounds[group]
-        i0, i1 = bisect_left(sb, slo), bisect_left(sb, shi + 1)
-        j0, j1 = bisect_left(db, dlo), bisect_left(db, dhi + 1)
+    for group, src, dst, ports, tag in items:
+        i0, i1 = src_span[group][src]
+        j0, j1 = dst_span[group][dst]
+        if i1 - i0 == 1 and j1 - j0 == 1:
+            cells[(group, i0, j0)].append((tag, ports))
+            continue
         for i in range(i0, i1):
             for j in range(j0, j1):
                 cells[(group, i, j)].append((tag, ports))
     grid.cells = dict(cells)
     return grid
+
+
+def _spans(distinct: dict[Hashable, set[Interval]],
+           bounds_out: dict[Hashable, list[int]]) -> dict[Hashable, dict[Interval, tuple[int, int]]]:
+    """Per group: breakpoints into bounds_out, and each distinct interval's segment index range."""
+    spans: dict[Hashable, dict[Interval, tuple[int, int]]] = {}
+    for group, intervals in distinct.items():
+        points = set()
+        for lo, hi in intervals:
+            points.add(lo)
+            points.add(hi + 1)
+        bounds = sorted(points)
+        bounds_out[group] = bounds
+        spans[group] = {(lo, hi): (bisect_left(bounds, lo), bisect_left(bounds, hi + 1)) for lo, hi in intervals}
+    return spans
 
 
 def merge_runs(indices: list[int]) -> list[tuple[int, int]]:
@@ -69,3 +86,8 @@ def merge_runs(indices: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((i, i))
     return runs
+
+
+def flow_grid(flows: Iterable[Any]) -> Grid[tuple[int, Any, Any]]:
+    """The grid of publication flows, tagged (order, expiry key, owner)."""
+    return build_grid((f.group, f.src, f.dst, f.ports, f.tag) for f in flows)

@@ -219,25 +219,38 @@ class _Checker:
     def check_publications(self) -> None:
         services = {s.name: s for s in self.policy.services}
         portals = {p.name: p for p in self.policy.portals}
+        portal_families = {p.name: {_family(a) for a in p.addresses} for p in self.policy.portals}
+        offered_ports = {s.name: (all(map(_port_ok, s.ports)),
+                                  normalize(parse_port_spec(x) for x in s.ports if _port_ok(x)))
+                         for s in self.policy.services}
+        service_family = {s.name: _family(s.address) for s in self.policy.services}
+        fitting: set[tuple[str, tuple[int | str, ...]]] = set()  # (service, ports) pairs known to be fine
         for i, pub in enumerate(self.policy.publications):
-            base = ("publications", i)
             service = services.get(pub.service)
-            if service is None:
-                self.add((*base, "service"), f"unknown service {pub.service!r}")
             portal = portals.get(pub.portal)
-            if portal is None:
-                self.add((*base, "portal"), f"unknown portal {pub.portal!r}")
             if service is None:
+                self.add(("publications", i, "service"), f"unknown service {pub.service!r}")
+                if portal is None:
+                    self.add(("publications", i, "portal"), f"unknown portal {pub.portal!r}")
                 continue
             if pub.ports is not None:
-                wanted = self.ports((*base, "ports"), pub.ports)
-                offered = normalize(parse_port_spec(s) for s in service.ports if _port_ok(s))
-                if wanted and all(map(_port_ok, service.ports)) and not covers(offered, wanted):
-                    self.add((*base, "ports"), f"ports must be among the service's ports ({_fmt(service.ports)})")
-            if portal is not None:
-                families = {_family(a) for a in portal.addresses}
-                service_family = _family(service.address)
-                if None not in families and service_family is not None and service_family not in families:
+                key = (service.name, tuple(pub.ports))
+                if key not in fitting:
+                    before = len(self.problems)
+                    wanted = self.ports(("publications", i, "ports"), pub.ports)
+                    all_valid, offered = offered_ports[service.name]
+                    if wanted and all_valid and not covers(offered, wanted):
+                        self.add(("publications", i, "ports"),
+                                 f"ports must be among the service's ports ({_fmt(service.ports)})")
+                    elif all_valid and len(self.problems) == before:
+                        fitting.add(key)
+            if portal is None:
+                self.add(("publications", i, "portal"), f"unknown portal {pub.portal!r}")
+            else:
+                families = portal_families[portal.name]
+                family = service_family[service.name]
+                if family not in families and None not in families and family is not None:
+                    base = ("publications", i)
                     self.add((*base, "portal"), f"portal {portal.name!r} has no address of the service's "
                                                 "IP version: the publication would allow nothing")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from cloudctl.gateway.cells import build_grid, merge_runs
+from cloudctl.gateway.cells import Grid, flow_grid, merge_runs
 from cloudctl.gateway.netspace import Interval, format_address_range, normalize, subtract
 from cloudctl.gateway.policy import Policy, Publication
 from cloudctl.gateway.semantics import EgressFlow, PubFlow, Semantics, build_semantics
@@ -34,36 +34,40 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def publication_elements(flows: list[PubFlow]) -> dict[tuple[str, str, int], list[tuple[str, ...]]]:
+def publication_elements(flows: list[PubFlow], grid: Grid | None = None
+                         ) -> dict[tuple[str, str, int], list[tuple[str, ...]]]:
     """(iif, oif, family) -> disjoint map elements (src, dst, proto, ports, counter), sorted."""
-    grid = build_grid((f.group, f.src, f.dst, f.ports, f.order) for f in flows)
+    grid = grid if grid is not None else flow_grid(flows)
     names = {f.order: f.name for f in flows}
     runs: dict[tuple, list[int]] = defaultdict(list)
     for (group, i, j), entries in grid.cells.items():
+        if len(entries) == 1:  # the common case: one publication owns the cell
+            tag, ports = entries[0]
+            for piece in ports:
+                runs[(group, j, piece, tag[0])].append(i)
+            continue
         covered: list[Interval] = []
-        for order, ports in sorted(entries):
+        for tag, ports in sorted(entries):
             for piece in subtract(ports, covered):
-                runs[(group, j, piece, order)].append(i)
+                runs[(group, j, piece, tag[0])].append(i)
             covered = normalize([*covered, *ports])
     text_cache: dict[tuple[int, int, int], str] = {}
-
-    def text(family: int, seg: Interval) -> str:
-        key = (family, *seg)
-        if key not in text_cache:
-            text_cache[key] = format_address_range(family, *seg)
-        return text_cache[key]
-
-    out: dict[tuple[str, str, int], list[tuple[str, ...]]] = defaultdict(list)
+    out: dict[tuple[str, str, int], list[tuple]] = defaultdict(list)
     for (group, j, (plo, phi), order), indices in runs.items():
         family, iif, oif, proto = group
-        dst = text(family, grid.dst_segment(group, j))
+        sb, db = grid.src_bounds[group], grid.dst_bounds[group]
+        dlo, dhi = db[j], db[j + 1] - 1
+        dst = text_cache.get((family, dlo, dhi)) or text_cache.setdefault(
+            (family, dlo, dhi), format_address_range(family, dlo, dhi))
         port = str(plo) if plo == phi else f"{plo}-{phi}"
-        for i0, i1 in merge_runs(sorted(indices)):
-            src = text(family, (grid.src_segment(group, i0)[0], grid.src_segment(group, i1)[1]))
-            out[(iif, oif, family)].append((src, dst, proto, port, counter_name(names[order]),
-                                            (grid.src_segment(group, i0)[0], grid.dst_segment(group, j)[0],
-                                             proto, plo)))
-    return {k: [e[:5] for e in sorted(v, key=lambda e: e[5])] for k, v in out.items()}
+        counter = _quote(counter_name(names[order]))
+        spans = [(indices[0], indices[0])] if len(indices) == 1 else merge_runs(sorted(indices))
+        for i0, i1 in spans:
+            slo, shi = sb[i0], sb[i1 + 1] - 1
+            src = text_cache.get((family, slo, shi)) or text_cache.setdefault(
+                (family, slo, shi), format_address_range(family, slo, shi))
+            out[(iif, oif, family)].append((slo, dlo, proto, plo, src, dst, port, counter))
+    return {k: [(e[4], e[5], e[2], e[6], e[7]) for e in sorted(v)] for k, v in out.items()}
 
 
 def egress_elements(flows: list[EgressFlow]) -> dict[tuple[str, str, int], list[tuple[str, str]]]:
@@ -117,7 +121,7 @@ def render(sem: Semantics, at: dt.date) -> str:
         lines += [f"\tcounter {egress_counter_name(dept)} {{", f"\t\tcomment {_quote('egress ' + dept)}", "\t}"]
     lines += ["\tcounter forward_dropped {", '\t\tcomment "new connections no rule allows"', "\t}"]
 
-    pub_elems = publication_elements(active)
+    pub_elems = publication_elements(active, sem.grid(at))
     egr_elems = egress_elements(sem.egress)
     families_with_egress = sorted({f.family for f in sem.egress})
     for family in families_with_egress:
@@ -139,7 +143,7 @@ def render(sem: Semantics, at: dt.date) -> str:
                 lines += [f"\tmap {chain}_v{family} {{",
                           f"\t\ttype {FAMILY[family][1]} . {FAMILY[family][1]} . inet_proto . inet_service : counter",
                           "\t\tflags interval"]
-                _elements_block(lines, [f"{s} . {d} . {p} . {port} : {_quote(c)}" for s, d, p, port, c in rows])
+                _elements_block(lines, [f"{s} . {d} . {p} . {port} : {c}" for s, d, p, port, c in rows])
                 lines.append("\t}")
             rows_e = egr_elems.get((iif, oif, family))
             if rows_e:

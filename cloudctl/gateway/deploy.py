@@ -33,7 +33,7 @@ CHECK_TASK = "Check the candidate ruleset with nft -c"
 APPLY_TASK = "Back up, apply atomically and arm the rollback timer"
 CONFIRM_TASK = "Stop the rollback timer and keep the applied ruleset"
 STATUS_TASK = "Report the commit state"
-RULESET_TASK = "Read the ruleset as JSON"
+RULESET_TASK = "Read the running ruleset as JSON"
 Listener = Callable[[HostResult, str], None]
 
 
@@ -112,8 +112,9 @@ def gateway_target(store: Any, name: str, management_address: str | None = None)
 
 
 # ---- running the playbooks ----------------------------------------------------------------------
-def _commit_state(result: PlaybookResult, host: str) -> dict[str, Any]:
-    out = result.output(host, STATUS_TASK) or {}
+def _commit_state(result: PlaybookResult, host: str, task: str = STATUS_TASK) -> dict[str, Any]:
+    """The helper's JSON status line, printed last by the task."""
+    out = result.output(host, task) or {}
     for line in reversed(str(out.get("stdout", "")).splitlines()):
         try:
             return json.loads(line)
@@ -158,7 +159,7 @@ def deploy_ruleset(target: GatewayTarget, ruleset: str, *, confirm_within: int, 
     if host is None or not host.succeeded:
         outcome.status, outcome.message = _host_failure(result, target.name)
         return outcome
-    state = _commit_state(result, target.name)
+    state = _commit_state(result, target.name, APPLY_TASK)
     outcome.commit_state = state
     outcome.status = "confirmed" if state.get("state") == "confirmed" else "pending"
     if outcome.status == "pending":
@@ -183,7 +184,7 @@ def confirm_deploy(target: GatewayTarget, *, deploy_id: str | None = None, setti
             codes = {4: "rolled-back", 5: "nothing-pending", 3: "other-pending"}
             outcome.status = codes.get(int(confirm.get("rc") or 0), "failed")
         return outcome
-    state = _commit_state(result, target.name)
+    state = _commit_state(result, target.name, CONFIRM_TASK)
     said = str((host.outputs.get(CONFIRM_TASK) or {}).get("stdout", "")).splitlines()
     outcome.commit_state = state
     outcome.deploy_id = state.get("token") or deploy_id

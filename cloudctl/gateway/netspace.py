@@ -8,6 +8,7 @@ dotted-quad IPv4 or RFC 4291 IPv6 text, with an optional /prefix, and returns
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from netaddr import INET_PTON, AddrFormatError, IPAddress, IPRange
 
@@ -19,6 +20,7 @@ class AddressError(ValueError):
     """A text that is not an address literal; the message says why."""
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_address(text: str, *, allow_prefix: bool = True, strict_network: bool = False) -> tuple[int, int, int]:
     """(family, first, last) of an address literal `A` or `A/len`.
 
@@ -51,6 +53,7 @@ def parse_address(text: str, *, allow_prefix: bool = True, strict_network: bool 
     return family, first, first | host_mask
 
 
+@lru_cache(maxsize=1 << 14)
 def parse_port_spec(spec: object) -> Interval:
     """A port 1..65535 or a range 'A-B' (inclusive)."""
     if isinstance(spec, bool):

@@ -159,6 +159,7 @@ def format_path(path: NodePath) -> str:
     return text
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
 _SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when built in
 
 
@@ -184,6 +185,8 @@ class _MarkingLoader(_SafeLoader):  # type: ignore[misc,valid-type]
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.to_python(item, (*path, i), marks) for i, item in enumerate(node.value)]
+        if node.tag == _STR_TAG:
+            return node.value
         return self.construct_object(node, deep=True)
 
 

@@ -18,8 +18,10 @@ internet access zone reaches the public or dedicated zones except through a publ
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from cloudctl.gateway.cells import Grid, flow_grid
 from cloudctl.gateway.netspace import Interval, normalize, parse_address, parse_port_spec
 from cloudctl.gateway.policy import Policy
 from cloudctl.gateway.topology import Topology
@@ -39,9 +41,8 @@ FOREVER = dt.date.max
 GroupKey = tuple[int, str, str, str]  # (family, iif, oif, proto)
 
 
-@dataclass(frozen=True)
-class PubFlow:
-    """One portal address x one service address of a publication."""
+class PubFlow(NamedTuple):
+    """One portal address x one service address of a publication (group = (family, iif, oif, proto))."""
 
     order: int
     name: str
@@ -56,10 +57,8 @@ class PubFlow:
     ports: tuple[Interval, ...]
     expires: dt.date | None
     owner: str | None
-
-    @property
-    def group(self) -> GroupKey:
-        return (self.family, self.iif, self.oif, self.proto)
+    group: GroupKey
+    tag: tuple[int, dt.date, str | None]  # (order, expiry key, owner): what the analysis grid carries
 
     def active(self, at: dt.date) -> bool:
         return self.expires is None or at < self.expires
@@ -89,8 +88,16 @@ class Semantics:
     publications: list[PubFlow]
     egress: list[EgressFlow]
 
+    _grids: dict[dt.date, Grid] = field(default_factory=dict)
+
     def active_publications(self, at: dt.date) -> list[PubFlow]:
         return [f for f in self.publications if f.active(at)]
+
+    def grid(self, at: dt.date) -> Grid:
+        """The cells of the publications active on `at` (computed once; analyze and compile share it)."""
+        if at not in self._grids:
+            self._grids[at] = flow_grid(self.active_publications(at))
+        return self._grids[at]
 
     def exit_for(self, family: int) -> str | None:
         gw = self.policy.gateway
@@ -99,10 +106,14 @@ class Semantics:
 
 def publication_ports(policy: Policy) -> list[tuple[Interval, ...]]:
     services = {s.name: s for s in policy.services}
+    seen: dict[tuple[int | str, ...], tuple[Interval, ...]] = {}
     out = []
     for pub in policy.publications:
-        specs = pub.ports if pub.ports is not None else services[pub.service].ports
-        out.append(tuple(normalize(parse_port_spec(s) for s in specs)))
+        specs = tuple(pub.ports if pub.ports is not None else services[pub.service].ports)
+        ports = seen.get(specs)
+        if ports is None:
+            ports = seen[specs] = tuple(normalize(parse_port_spec(s) for s in specs))
+        out.append(ports)
     return out
 
 
@@ -110,25 +121,29 @@ def build_semantics(policy: Policy) -> Semantics:
     """Expand a checked policy into flows (see check.ensure_valid)."""
     topo = Topology.from_policy(policy)
     zone_of = topo.zones.zone_of
-    services = {s.name: s for s in policy.services}
     portals = {p.name: [parse_address(a) for a in p.addresses] for p in policy.portals}
+    placed_services = {}
+    for service in policy.services:
+        family, lo, hi = parse_address(service.address)
+        placed_services[service.name] = (family, (lo, hi), zone_of(family, lo, hi), service.protocol)
+    placed_portals = {name: [(f, (lo, hi), zone_of(f, lo, hi)) for f, lo, hi in addresses]
+                      for name, addresses in portals.items()}
+    iface = topo.iface
     flows: list[PubFlow] = []
     for order, (pub, ports) in enumerate(zip(policy.publications, publication_ports(policy), strict=True)):
-        service = services[pub.service]
-        s_family, s_lo, s_hi = parse_address(service.address)
-        s_zone = zone_of(s_family, s_lo, s_hi)
-        for family, lo, hi in portals[pub.portal]:
-            if family != s_family:
+        s_family, s_span, s_zone, proto = placed_services[pub.service]
+        inbound = pub.direction == "inbound"
+        tag = (order, pub.expires or FOREVER, pub.owner)
+        for family, p_span, p_zone in placed_portals[pub.portal]:
+            if family != s_family or s_zone is None or p_zone is None:
                 continue
-            p_zone = zone_of(family, lo, hi)
-            if s_zone is None or p_zone is None:
-                continue
-            if pub.direction == "inbound":
-                src, dst, src_zone, dst_zone = (lo, hi), (s_lo, s_hi), p_zone, s_zone
+            if inbound:
+                src, dst, src_zone, dst_zone = p_span, s_span, p_zone, s_zone
             else:
-                src, dst, src_zone, dst_zone = (s_lo, s_hi), (lo, hi), s_zone, p_zone
-            flows.append(PubFlow(order, pub.name, family, topo.iface[src_zone], topo.iface[dst_zone], src, dst,
-                                 src_zone, dst_zone, service.protocol, ports, pub.expires, pub.owner))
+                src, dst, src_zone, dst_zone = s_span, p_span, s_zone, p_zone
+            iif, oif = iface[src_zone], iface[dst_zone]
+            flows.append(PubFlow(order, pub.name, family, iif, oif, src, dst, src_zone, dst_zone, proto,
+                                 ports, pub.expires, pub.owner, (family, iif, oif, proto), tag))
     egress: list[EgressFlow] = []
     if topo.internet_zone is not None:
         out_iface = topo.iface[topo.internet_zone]
