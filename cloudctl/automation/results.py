@@ -168,7 +168,7 @@ class RunTally:
                 result.outputs[task] = {k: res[k] for k in KEPT_KEYS if k in res}
             else:
                 result.failed += 1
-                result.outputs[task] = {k: res[k] for k in KEPT_KEYS if k in res}
+                result.outputs[task] = {**{k: res[k] for k in KEPT_KEYS if k in res}, "failed": True}
                 result.messages.append(failure_message(task, res))
         elif outcome == "unreachable":
             result.unreachable += 1
