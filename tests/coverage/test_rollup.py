@@ -1,0 +1,104 @@
+"""The roll-up against the definition (a plain-Python reference over the same rows)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import insert
+
+from cloudctl.coverage.links import LinkRecord
+from cloudctl.coverage.rollup import rollup_by_child, rollup_coverage
+from cloudctl.errors import InputError, NotFoundError
+from cloudctl.store import Store
+from cloudctl.store.tables.core import meta
+from cloudctl.store.tables.divisions import division
+
+from .conftest import Div, insert_divisions, insert_links, make_links, ref_levels
+
+D = date(2020, 6, 30)
+
+
+def township_row(summary, name="township"):  # type: ignore[no-untyped-def]
+    lv = summary.level(name)
+    return (lv.total, lv.covered) if lv else None
+
+
+def test_activation_day_counts_retirement_day_does_not(loaded: Store) -> None:
+    t = "110101001"
+    insert_links(loaded, [LinkRecord("L1", t, "fiber", 100.0, D, D + timedelta(days=10))])
+    base = rollup_coverage(loaded, D - timedelta(days=1), region="110101").level("township")
+    assert base is not None and base.covered == 0
+    assert rollup_coverage(loaded, D, region="110101").level("township").covered == 1  # activated on D
+    assert rollup_coverage(loaded, D + timedelta(days=9), region="110101").level("township").covered == 1
+    assert rollup_coverage(loaded, D + timedelta(days=10), region="110101").level("township").covered == 0
+
+
+def test_a_parents_link_does_not_cover_its_children(loaded: Store, registry: list[Div]) -> None:
+    insert_links(loaded, [LinkRecord("P", "11", "fiber", 1000.0, date(2015, 1, 1))])
+    s = rollup_coverage(loaded, D, region="11")
+    assert s.level("province").covered == 1
+    for name in ("prefecture", "county", "township", "village"):
+        assert s.level(name).covered == 0
+        assert s.level(name).total == sum(1 for d in registry if d.code.startswith("11")
+                                          and d.level == ("province", "prefecture", "county", "township",
+                                                          "village").index(name) + 1)
+
+
+def test_two_overlapping_links_count_once(loaded: Store) -> None:
+    insert_links(loaded, [LinkRecord("A", "5101", "fiber", 10.0, date(2015, 1, 1)),
+                          LinkRecord("B", "5101", "vpn", 10.0, date(2016, 1, 1), date(2017, 1, 1))])
+    assert rollup_coverage(loaded, D, region="5101").level("prefecture").covered == 1
+
+
+def test_rollup_matches_reference(loaded: Store, registry: list[Div]) -> None:
+    links = make_links(registry, 300)
+    insert_links(loaded, links)
+    for region in (None, "51", "1502", "110101", "510101001"):
+        for exclude in ((), ("special_zone",), ("subdistrict", "residents_committee")):
+            for d in (date(2009, 1, 1), date(2012, 3, 4), D, date(2030, 1, 1)):
+                got = rollup_coverage(loaded, d, region=region, exclude_kinds=exclude).to_json()
+                assert got == {"as_of": d.isoformat(), "region": region,
+                               "levels": ref_levels(registry, links, d, region, exclude)}, (region, exclude, d)
+
+
+@pytest.mark.parametrize("region", [None, "1501"])
+def test_by_child_matches_reference_per_child(loaded: Store, registry: list[Div], region: str | None) -> None:
+    links = make_links(registry, 250, seed=3)
+    insert_links(loaded, links)
+    s = rollup_by_child(loaded, D, region=region, exclude_kinds=("town",))
+    child_level = 1 if region is None else len(region) // 2 + 1
+    expected_children = sorted(d.code for d in registry if d.level == child_level
+                               and (region is None or d.code.startswith(region)))
+    assert [c.code for c in s.children] == expected_children
+    names = {d.code: d.name for d in registry}
+    for c in s.children:
+        assert c.name == names[c.code]
+        assert [lv.to_json() for lv in c.levels] == ref_levels(registry, links, D, c.code, ("town",))
+    assert s.to_json()["levels"] == ref_levels(registry, links, D, region, ("town",))
+
+
+def test_level_without_divisions_is_omitted(store: Store) -> None:
+    insert_divisions(store, [Div("51", "四川省", 1, None, "province"),
+                             Div("5101", "成都市", 2, "51", "prefecture_city")])
+    s = rollup_coverage(store, D)
+    assert [lv.level for lv in s.levels] == ["province", "prefecture"]
+    s = rollup_coverage(store, D, exclude_kinds=("prefecture_city",))
+    assert [lv.level for lv in s.levels] == ["province"]
+
+
+def test_unknown_region_and_kind_are_input_errors(loaded: Store) -> None:
+    with pytest.raises(NotFoundError) as e:
+        rollup_coverage(loaded, D, region="99")
+    assert e.value.field == "--region"
+    with pytest.raises(InputError) as e2:
+        rollup_coverage(loaded, D, exclude_kinds=("no_such_kind",))
+    assert e2.value.field == "--exclude-kind"
+
+
+def test_cache_follows_divisions_generation(loaded: Store, registry: list[Div]) -> None:
+    before = rollup_coverage(loaded, D).level("province").total
+    with loaded.begin() as conn:
+        conn.execute(insert(division).values(code="52", name="贵州省", level=1, parent_code=None, kind="province"))
+        conn.execute(meta.update().where(meta.c.key == "divisions_generation").values(value="2"))
+    assert rollup_coverage(loaded, D).level("province").total == before + 1
