@@ -195,3 +195,13 @@ def plan_cmd(app: AppContext, level: str, region: str | None, limit: int, as_of:
              "county": e.county, "score": e.score, "reasons": e.reasons if fmt == "json" else "; ".join(e.reasons)}
             for e in entries]
     emit_rows(rows, ["rank", "code", "name", "kind", "province", "county", "score", "reasons"], fmt)
+
+
+def _add_report_command() -> None:
+    """`coverage report` lives in its own module (cloudctl/cli/coverage_report.py)."""
+    from cloudctl.cli.coverage_report import report
+
+    coverage.add_command(report)
+
+
+_add_report_command()
