@@ -115,15 +115,16 @@ def build_report(store: Any, opts: ReportOptions, progress: Progress | None = No
     source = CoverageSource(store, opts.as_of, opts.exclude_kinds)
     summary = source.rollup(opts.region, by_child=True)
     children = summary.children or []
-    advance(0, total=2 + (len(children) if opts.drilldown else 0))
+    advance(0, total=2 + len(children))
     gaps = source.gaps(summary)
     trend = source.trend(min(opts.trend_start, opts.as_of), opts.trend_every, opts.region)
     advance(1)
     plan = source.plan(opts.plan_level, opts.region, opts.plan_limit)
     advance(1)
-    if opts.drilldown and children:
+    if opts.drilldown and children and len(children[0].code) < 9:
         source.preload_names(len(child_level_path(children[0].code)) + 2)
     child_level = child_level_of(summary)
+    drilldown = opts.drilldown and child_level not in (None, "village")  # a village has nothing to drill into
     page_dir = PAGE_DIRS.get(child_level or "", "children")
     data: dict[str, Any] = {
         "report": "cloudctl coverage report",
@@ -140,11 +141,11 @@ def build_report(store: Any, opts: ReportOptions, progress: Progress | None = No
     }
     for child in children:
         entry = child_json(child)
-        entry["page"] = f"{page_dir}/{child.code}.html" if opts.drilldown else None
+        entry["page"] = f"{page_dir}/{child.code}.html" if drilldown else None
         data["children"].append(entry)
-        if opts.drilldown:
+        if drilldown:
             data["drilldown"].append(drilldown_json(source, child, opts))
-            advance(1)
+        advance(1)
     return data
 
 
