@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Real OpenStack for the cloud tests (issue 3): RabbitMQ from Debian, the services from PyPI in
+# their own venv (scripts/openstack-dev install; idempotent, seconds when already installed).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+need=()
+for pkg in rabbitmq-server python3-venv python3-dev gcc curl; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+scripts/openstack-dev install
