@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy import Connection
+
+    from cloudctl.audit import Actor
+    from cloudctl.store import Store
 
 ALLOC_COLUMNS = ["prefix", "pool", "kind", "owner", "note", "created_at", "created_by"]
 
@@ -33,7 +43,7 @@ def pool_add(app: AppContext, cidr: str, name: str, parent: str | None, descript
     """Add a pool CIDR named NAME (inside --parent, overlapping none of its siblings)."""
     from cloudctl.ipam import create_pool
 
-    with app.store.begin() as conn:
+    with authorized(app.store, app.actor, "ipam.pool.add") as conn:
         created = create_pool(conn, cidr, name, parent, app.actor, description)
     row = created.summary(parent)
     emit_rows([row], ["name", "cidr", "parent", "description"], fmt, json_data=row)
@@ -48,7 +58,7 @@ def pool_remove(app: AppContext, name: str, yes: bool) -> None:
     from cloudctl.ipam import delete_pool
 
     _confirm(f"remove address pool {name!r}?", yes)
-    with app.store.begin() as conn:
+    with authorized(app.store, app.actor, "ipam.pool.remove") as conn:
         removed = delete_pool(conn, name, app.actor)
     click.echo(f"removed pool {removed.name} ({removed.cidr})", err=True)
 
@@ -64,7 +74,7 @@ def allocate_cmd(app: AppContext, pool_name: str, length: int, owner: str, note:
     """Allocate a prefix by best fit; asking again for the same owner returns the same prefix."""
     from cloudctl.ipam import allocate
 
-    with app.store.begin() as conn:
+    with authorized(app.store, app.actor, "ipam.allocate") as conn:
         alloc = allocate(conn, pool_name, length, owner, app.actor, note)
     _emit_allocations([alloc.as_row()], fmt, single=True)
 
@@ -79,7 +89,7 @@ def reserve_cmd(app: AppContext, cidr: str, pool_name: str | None, reason: str, 
     """Reserve a range so it is never allocated (gateways, future growth)."""
     from cloudctl.ipam import reserve_prefix
 
-    with app.store.begin() as conn:
+    with authorized(app.store, app.actor, "ipam.reserve") as conn:
         alloc = reserve_prefix(conn, cidr, app.actor, pool_name, reason)
     _emit_allocations([alloc.as_row()], fmt, single=True)
 
@@ -108,7 +118,7 @@ def release_cmd(app: AppContext, owner: str | None, prefix: str | None, yes: boo
         click.echo("dry run: nothing released", err=True)
         return
     _confirm(f"release {found.prefix} ({found.owner or found.note or found.kind})?", yes)
-    with app.store.begin() as conn:
+    with authorized(app.store, app.actor, "ipam.release") as conn:
         by_owner = owner is not None
         released = release_owner(conn, owner, app.actor) if by_owner else release_by_prefix(conn, prefix, app.actor)
     assert released is not None
@@ -182,3 +192,12 @@ def _confirm(question: str, yes: bool) -> None:
         raise InputError("refusing to change without confirmation", field="--yes",
                          hint="add --yes when running non-interactively")
     click.confirm(question, abort=True, err=True)
+
+
+@contextmanager
+def authorized(store: Store, actor: Actor, permission: str) -> Iterator[Connection]:
+    """The power list check (audited), then the change's transaction."""
+    from cloudctl.power import authorized as guard
+
+    with guard(store, actor, permission) as conn:
+        yield conn

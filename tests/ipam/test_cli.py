@@ -15,6 +15,7 @@ def db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_pool_tree_allocate_free_release(db: str, run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("role", "bootstrap", "--operator", "ops-alice").code == 0
     assert run_cli("ipam", "pool", "add", "10.0.0.0/8", "--name", "national").code == 0
     assert run_cli("ipam", "pool", "add", "10.11.0.0/16", "--name", "prov-11", "--parent", "national").code == 0
     r = run_cli("ipam", "allocate", "--pool", "prov-11", "--length", "24", "--for", "dept:health", "--format", "json")
@@ -43,6 +44,7 @@ def test_pool_tree_allocate_free_release(db: str, run_cli) -> None:  # type: ign
 
 
 def test_errors_map_to_exit_codes(db: str, run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("role", "bootstrap", "--operator", "ops-alice").code == 0
     r = run_cli("ipam", "pool", "add", "10.1.2.3/16", "--name", "x")
     assert r.code == 2 and "host bits" in r.err and "10.1.0.0/16" in r.err and "Traceback" not in r.err
     assert run_cli("ipam", "pool", "add", "192.0.2.0/30", "--name", "tiny").code == 0
@@ -55,3 +57,24 @@ def test_errors_map_to_exit_codes(db: str, run_cli) -> None:  # type: ignore[no-
     assert r.code == 0 and json.loads(r.out)["kind"] == "reserved"
     assert run_cli("ipam", "release", "--prefix", "192.0.2.2/31", "--yes").code == 0
     assert run_cli("ipam", "release", "--prefix", "192.0.2.2/31", "--yes").code == 2
+
+
+def test_ungranted_operator_is_denied_and_nothing_changes(db: str, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cloudctl.audit import list_entries
+    from cloudctl.store import open_store
+
+    assert run_cli("role", "bootstrap", "--operator", "ops-alice").code == 0
+    assert run_cli("ipam", "pool", "add", "10.0.0.0/8", "--name", "national").code == 0
+    store = open_store(db)
+    with store.connect() as conn:
+        before = list_entries(conn, limit=None)
+    r = run_cli("--as", "mallory", "ipam", "allocate", "--pool", "national", "--length", "16", "--for", "x")
+    assert r.code == 1 and "'mallory' may not ipam.allocate" in r.err
+    with store.connect() as conn:
+        after = list_entries(conn, limit=None)
+        from cloudctl.ipam import list_allocations
+
+        assert list_allocations(conn) == []
+    store.dispose()
+    assert len(after) == len(before) + 1
+    assert (after[0]["action"], after[0]["actor"], after[0]["object_id"]) == ("power.deny", "mallory", "ipam.allocate")
