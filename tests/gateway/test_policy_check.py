@@ -7,10 +7,11 @@ import pytest
 from cloudctl.errors import InputError
 from cloudctl.gateway.check import check_policy
 from cloudctl.gateway.policy import load_policy
+from tests.gateway.conftest import LAB_POLICY
 
 
 def test_lab_policy_is_valid(make_policy):
-    policy = make_policy((__import__("tests.gateway.conftest", fromlist=["LAB_POLICY"]).LAB_POLICY).read_text())
+    policy = make_policy(LAB_POLICY.read_text())
     assert check_policy(policy) == []
     assert len(policy.publications) == 7
 
