@@ -1,0 +1,68 @@
+"""`cloudctl request|role|power ...` end to end through the real entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cloudctl.audit import list_entries
+from cloudctl.store import open_store
+
+from .conftest import POLICY
+
+
+@pytest.fixture
+def db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("CLOUDCTL_DB", sqlite_url)
+    monkeypatch.setenv("CLOUDCTL_AS", "boss")
+    return sqlite_url
+
+
+def test_power_list_is_published(run_cli) -> None:  # type: ignore[no-untyped-def]
+    rows = json.loads(run_cli("power", "list", "--format", "json").out)
+    names = {r["permission"] for r in rows}
+    assert {"links.import", "coverage.target.set", "ipam.allocate", "quota.set", "role.grant"} <= names
+
+
+def test_request_flow_and_denial(db: str, run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("role", "bootstrap", "--operator", "boss").code == 0
+    assert run_cli("role", "create", "reviewer", "--allow", "request.approve", "--allow", "request.reject").code == 0
+    assert run_cli("role", "create", "requester", "--allow", "request.create").code == 0
+    for who in ("fin-a", "fin-b", "sec-a", "net-a"):
+        assert run_cli("role", "grant", "reviewer", who).code == 0
+    assert run_cli("role", "grant", "requester", "alice", "--dept", "health").code == 0
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(POLICY))
+    assert run_cli("request", "policy", "set", str(policy)).code == 0
+
+    r = run_cli("--as", "alice", "request", "create", "--kind", "server", "--dept", "health",
+                "--payload", '{"flavor": "m1.large", "count": 2}', "--policy", "standard", "--format", "json")
+    assert r.code == 0, r.err
+    rid = str(json.loads(r.out)["id"])
+    r = run_cli("--as", "alice", "request", "create", "--kind", "server", "--dept", "health",
+                "--payload", "{bad json", "--policy", "standard")
+    assert r.code == 2 and "payload is not JSON" in r.err
+
+    pending = json.loads(run_cli("--as", "fin-a", "request", "list", "--to-review", "--format", "json").out)
+    assert [p["id"] for p in pending] == [int(rid)]
+    for who in ("fin-a", "fin-b", "sec-a"):
+        assert run_cli("--as", who, "request", "approve", rid).code == 0
+
+    store = open_store(db)
+    with store.connect() as conn:
+        before = list_entries(conn, limit=None)
+    r = run_cli("--as", "alice", "request", "approve", rid)  # alice holds no reviewer role
+    assert r.code == 1 and "'alice' may not request.approve" in r.err
+    with store.connect() as conn:
+        after = list_entries(conn, limit=None)
+    assert len(after) == len(before) + 1 and after[0]["action"] == "power.deny"
+
+    assert run_cli("--as", "net-a", "request", "approve", rid, "--reason", "ok").code == 0
+    shown = json.loads(run_cli("request", "show", rid, "--history", "--format", "json").out)
+    assert shown["status"] == "approved" and shown["replayed_status"] == "approved"
+    assert [e["kind"] for e in shown["history"]] == ["created", "vote", "vote", "vote", "vote", "decided"]
+    assert run_cli("request", "sweep", "--format", "json").code == 0
+    store.dispose()
