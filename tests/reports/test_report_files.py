@@ -162,12 +162,25 @@ def test_region_report_drills_into_prefectures(small_sqlite_store: Store, tmp_pa
     assert (tmp_path / "prefectures" / "5406.html").exists()
 
 
-def test_excluded_kinds_leave_numerator_and_denominator(small_sqlite_store: Store) -> None:
-    data = build_report(small_sqlite_store, ReportOptions(as_of=AS_OF, exclude_kinds=("subdistrict",),
-                                                          drilldown=False))
+def test_excluded_kinds_leave_numerator_and_denominator(small_sqlite_store: Store, tmp_path: Path) -> None:
+    data = build_report(small_sqlite_store, ReportOptions(as_of=AS_OF, exclude_kinds=("subdistrict",)))
     township = next(lv for lv in data["levels"] if lv["level"] == "township")
     subdistricts = {c for c, n in fixture_divisions().items() if len(c) == 9 and n.endswith("街道")}
     covered = covered_on(AS_OF)
     assert township["total"] == 14 - len(subdistricts)
     assert township["covered"] == sum(1 for c in covered if len(c) == 9 and c not in subdistricts)
+    # 上城区 has only subdistricts: its township level disappears, and the pages still render
+    hangzhou = next(c for p in data["drilldown"] for c in p["children"] if c["code"] == "3301")
+    shangcheng = next(c for c in hangzhou["children"] if c["code"] == "330102")
+    assert [lv["level"] for lv in shangcheng["levels"]] == ["county"]
+    write_report(data, tmp_path)
+    page = (tmp_path / "provinces" / "33.html").read_text(encoding="utf-8")
+    assert "not counting kinds: subdistrict" in page and "上城区" in page
+
+
+def test_no_drilldown(small_sqlite_store: Store, tmp_path: Path) -> None:
+    data = build_report(small_sqlite_store, ReportOptions(as_of=AS_OF, drilldown=False))
     assert data["drilldown"] == [] and all(c["page"] is None for c in data["children"])
+    written = write_report(data, tmp_path)
+    assert not (tmp_path / "provinces").exists() and len(written) == 5
+    assert 'href="provinces/' not in (tmp_path / "index.html").read_text(encoding="utf-8")

@@ -34,6 +34,7 @@ def _environment():  # type: ignore[no-untyped-def]
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["pct"] = percent
     env.filters["num"] = lambda n: f"{n:,}"
+    env.filters["at_level"] = lambda levels, name: next((lv for lv in levels if lv["level"] == name), None)
     env.globals.update(level_labels=LEVEL_LABELS, font_family=FONT_FAMILY)
     return env
 

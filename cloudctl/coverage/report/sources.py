@@ -26,7 +26,7 @@ class CoverageSource:
         self.store = store
         self.as_of = as_of
         self.exclude_kinds = tuple(exclude_kinds)
-        self.arrays = load_division_arrays(store)
+        self.arrays = load_division_arrays(store, need_kinds=bool(self.exclude_kinds))
         check_kinds(self.arrays, self.exclude_kinds)
         self.covered = covered_mask(self.arrays, active_link_codes(store, as_of))
         with store.connect() as conn:
