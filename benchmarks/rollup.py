@@ -111,12 +111,12 @@ def synthetic_links(store: Store, n: int, seed: int = 20150531) -> list[LinkReco
 
 
 def pandas_baseline(store: Store, as_of: date) -> dict[tuple[str, int], tuple[int, int]]:
-    """The straightforward pandas way: read the tables, isin, groupby."""
+    """The straightforward pandas way: read the columns the answer needs, isin, groupby."""
     import pandas as pd
 
     raw = store.raw_connection()
     try:
-        div = pd.read_sql("SELECT code, level, kind FROM division", raw.driver_connection)
+        div = pd.read_sql("SELECT code, level FROM division", raw.driver_connection)
         active = pd.read_sql("SELECT DISTINCT division_code FROM link WHERE activated_on <= ? "
                              "AND (retired_on IS NULL OR retired_on > ?)", raw.driver_connection,
                              params=(as_of.isoformat(), as_of.isoformat()))
@@ -139,13 +139,15 @@ def cloudctl_rollup(store: Store, as_of: date) -> dict[tuple[str, int], tuple[in
     return out
 
 
-def best(fn, repeat: int) -> tuple[float, object]:  # type: ignore[no-untyped-def]
-    times, result = [], None
+def best(fn, repeat: int) -> tuple[float, float, object]:  # type: ignore[no-untyped-def]
+    """Best wall time and best CPU time of `repeat` runs (CPU time: less skewed on a busy machine)."""
+    walls, cpus, result = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
+        cpus.append(time.process_time() - c)
+        walls.append(time.perf_counter() - w)
+    return min(walls), min(cpus), result
 
 
 def main() -> None:
@@ -176,24 +178,23 @@ def main() -> None:
             f.unlink()
         return cloudctl_rollup(store, AS_OF)
 
-    t_pandas, ref = best(lambda: pandas_baseline(store, AS_OF), args.repeat)
-    t_cold, got_cold = best(cold, args.repeat)
+    t_pandas, c_pandas, ref = best(lambda: pandas_baseline(store, AS_OF), args.repeat)
+    t_cold, c_cold, got_cold = best(cold, args.repeat)
     cloudctl_rollup(store, AS_OF)  # fill the caches
-    t_warm, got_warm = best(lambda: cloudctl_rollup(store, AS_OF), args.repeat)
-    arrays_module.clear_cache()  # a new process: in-process cache empty, .npz cache on disk
-    t_disk, _ = best(lambda: (arrays_module.clear_cache(), cloudctl_rollup(store, AS_OF))[1], args.repeat)
+    t_warm, c_warm, got_warm = best(lambda: cloudctl_rollup(store, AS_OF), args.repeat)
+    t_disk, c_disk, _ = best(lambda: (arrays_module.clear_cache(), cloudctl_rollup(store, AS_OF))[1], args.repeat)
     assert got_cold == ref and got_warm == ref, "cloudctl and pandas disagree"
-    print(f"pandas baseline (read_sql + groupby):   {t_pandas * 1000:8.1f} ms")
-    print(f"cloudctl, no cache (reads divisions):   {t_cold * 1000:8.1f} ms   pandas/cloudctl = "
-          f"{t_pandas / t_cold:.1f}x")
-    print(f"cloudctl, .npz cache (new process):     {t_disk * 1000:8.1f} ms   pandas/cloudctl = "
-          f"{t_pandas / t_disk:.1f}x")
-    print(f"cloudctl, in-process cache:             {t_warm * 1000:8.1f} ms   pandas/cloudctl = "
-          f"{t_pandas / t_warm:.1f}x")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; best of {args.repeat}")
+    print(f"{'':40s} {'wall ms':>9s} {'cpu ms':>9s}   pandas/cloudctl (wall, cpu)")
+    print(f"{'pandas baseline (read_sql + groupby)':40s} {t_pandas * 1000:9.1f} {c_pandas * 1000:9.1f}")
+    for label, t, c in (("cloudctl, no cache (reads divisions)", t_cold, c_cold),
+                        ("cloudctl, .npz cache (new process)", t_disk, c_disk),
+                        ("cloudctl, in-process cache", t_warm, c_warm)):
+        print(f"{label:40s} {t * 1000:9.1f} {c * 1000:9.1f}   {t_pandas / t:5.1f}x {c_pandas / c:5.1f}x")
     print(f"results identical for {len(ref)} (region, level) cells")
-    goal = t_cold < 1.0 and t_cold <= t_pandas
-    print("goal (< 1 s and at least as fast as pandas, no cache):", "met" if goal else "NOT met")
-
+    print("goal (< 1 s, at least as fast as pandas): no cache", "met" if t_cold < 1.0 and t_cold <= t_pandas
+          else "NOT met", "| with the generation-keyed cache", "met" if t_disk < 1.0 and t_disk <= t_pandas
+          else "NOT met")
 
 if __name__ == "__main__":
     main()

@@ -68,13 +68,17 @@ class DivisionArrays:
 
     keys: np.ndarray  # int64, ascending (see code_keys)
     level: np.ndarray  # int8, 1..5
-    kind: np.ndarray  # int16 index into kinds
+    kind: np.ndarray | None  # int16 index into kinds; None when loaded without kinds
     kinds: tuple[str, ...]
     anc: np.ndarray  # int32, shape (4, n)
 
     @property
     def size(self) -> int:
         return len(self.keys)
+
+    @property
+    def has_kinds(self) -> bool:
+        return self.kind is not None
 
     def index_of(self, codes: Sequence[str] | np.ndarray) -> np.ndarray:
         """Index of each code, -1 where it is not a division (or not a digit code)."""
@@ -109,17 +113,19 @@ class DivisionArrays:
 
     def kind_mask(self, names: Sequence[str]) -> np.ndarray:
         """Boolean mask of divisions whose kind is one of names."""
+        if self.kind is None:
+            raise RuntimeError("division arrays were loaded without kinds (need_kinds=True)")
         wanted = [i for i, k in enumerate(self.kinds) if k in set(names)]
         return np.isin(self.kind, np.array(wanted, dtype=self.kind.dtype))
 
 
-def build_arrays(keys: np.ndarray, levels: np.ndarray, kind_idx: np.ndarray,
+def build_arrays(keys: np.ndarray, levels: np.ndarray, kind_idx: np.ndarray | None,
                  kinds: tuple[str, ...]) -> DivisionArrays:
     """Sort by key and derive the ancestor indexes."""
     order = np.argsort(keys, kind="stable")
     keys = np.asarray(keys, dtype=np.int64)[order]
     level = np.asarray(levels, dtype=np.int8)[order]
-    kind = np.asarray(kind_idx, dtype=np.int16)[order]
+    kind = None if kind_idx is None else np.asarray(kind_idx, dtype=np.int16)[order]
     n = len(keys)
     anc = np.full((4, n), -1, dtype=np.int32)
     for k, length in enumerate(CODE_LENGTHS[:4]):
@@ -161,8 +167,8 @@ def _save(path: Path, arrays: DivisionArrays) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, keys=arrays.keys, level=arrays.level, kind=arrays.kind,
-                 kinds=np.array(arrays.kinds, dtype=str), anc=arrays.anc)
+        extra = {} if arrays.kind is None else {"kind": arrays.kind, "kinds": np.array(arrays.kinds, dtype=str)}
+        np.savez(tmp, keys=arrays.keys, level=arrays.level, anc=arrays.anc, **extra)
         os.replace(tmp, path)
         for old in path.parent.glob("division-arrays-*.npz"):
             if old != path:
@@ -174,8 +180,9 @@ def _save(path: Path, arrays: DivisionArrays) -> None:
 def _load(path: Path) -> DivisionArrays | None:
     try:
         with np.load(path, allow_pickle=False) as z:
-            return DivisionArrays(z["keys"], z["level"], z["kind"],
-                                  tuple(str(k) for k in z["kinds"]), z["anc"])
+            has_kinds = "kind" in z.files
+            return DivisionArrays(z["keys"], z["level"], z["kind"] if has_kinds else None,
+                                  tuple(str(k) for k in z["kinds"]) if has_kinds else (), z["anc"])
     except (OSError, KeyError, ValueError):
         return None
 
@@ -199,12 +206,22 @@ def parse_ints(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",")
 
 
-def read_columns(cur, dialect: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:  # type: ignore[no-untyped-def]
-    """(keys, levels, kind indexes, kind names) of every division, in one aggregated row.
+def read_columns(cur, dialect: str, with_kinds: bool = True):  # type: ignore[no-untyped-def]
+    """(keys, levels, kind indexes or None, kind names) of every division, in one aggregated row.
 
     Aggregating in the database (group_concat/string_agg) and parsing one string is several
-    times faster than fetching 665k row tuples; kinds travel as one character each.
+    times faster than fetching 665k row tuples; kinds travel as one character each, and
+    only when asked for (the plain roll-up does not need them).
     """
+    if not with_kinds:
+        cur.execute(f"SELECT {concat_sql(key_sql('code', dialect), ',', dialect)}, "
+                    f"{concat_sql('level', '', dialect)} FROM division")
+        keys_text, levels_text = cur.fetchone()
+        keys = parse_ints(keys_text)
+        levels = np.frombuffer((levels_text or "").encode("ascii"), dtype=np.uint8).astype(np.int8) - 48
+        if len(keys) != len(levels):
+            raise OperationFailed("the division registry could not be read consistently (a level outside 1..9?)")
+        return keys, levels, None, ()
     cur.execute("SELECT DISTINCT kind FROM division")
     kinds = tuple(sorted(r[0] for r in cur.fetchall()))
     if not kinds:
@@ -233,8 +250,10 @@ def read_columns(cur, dialect: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return keys, levels, kind_idx, kinds
 
 
-def load_division_arrays(store: Store, *, use_cache: bool = True) -> DivisionArrays:
-    """The registry's arrays, from the in-process cache, the .npz cache, or the store."""
+def load_division_arrays(store: Store, *, need_kinds: bool = False, use_cache: bool = True) -> DivisionArrays:
+    """The registry's arrays, from the in-process cache, the .npz cache, or the store.
+
+    need_kinds=False may return arrays without kinds (kind None), which is cheaper to read."""
     raw = store.raw_connection()
     try:
         cur = raw.cursor()
@@ -243,15 +262,16 @@ def load_division_arrays(store: Store, *, use_cache: bool = True) -> DivisionArr
         if use_cache and generation is not None:
             with _LOCK:
                 hit = _CACHE.get(key)
-            if hit is not None:
+            if hit is not None and (hit.has_kinds or not need_kinds):
                 return hit
             path = _disk_path(store, generation, count)
-            if path is not None and path.exists() and (loaded := _load(path)) is not None:
+            if path is not None and path.exists() and (loaded := _load(path)) is not None \
+                    and (loaded.has_kinds or not need_kinds):
                 with _LOCK:
                     _CACHE[key] = loaded
                 return loaded
         try:
-            columns = read_columns(cur, store.dialect)
+            columns = read_columns(cur, store.dialect, need_kinds)
         except Exception as e:  # a non-digit code makes the cast fail (PostgreSQL)
             raise OperationFailed(f"the division registry could not be read: {e}",
                                   hint="division codes must be digits") from e

@@ -167,10 +167,10 @@ def _placeholder(conn: Connection) -> str:
 
 
 def _db_row(conn: Connection, rec: LinkRecord) -> tuple[Any, ...]:
-    r = rec.row()
     if conn.dialect.name == "sqlite":
-        return (*r[:4], r[4].isoformat(), r[5].isoformat() if r[5] else None, r[6])
-    return r
+        return (rec.link_id, rec.division_code, rec.link_type, float(rec.bandwidth_mbps), rec.activated_on.isoformat(),
+                rec.retired_on.isoformat() if rec.retired_on else None, rec.provider)
+    return rec.row()
 
 
 def missing_divisions(conn: Connection, codes: Iterable[str]) -> set[str]:
@@ -229,15 +229,17 @@ def upsert_links(conn: Connection, records: Sequence[LinkRecord], actor: Actor, 
                          column=COLUMNS.index("division_code") + 1 if lines else None, field="division_code",
                          hint="import the divisions first (`cloudctl divisions import`), or fix the code")
     existing = _existing(conn, [r.link_id for r in records])
-    changed = [rec for rec in records if existing.get(rec.link_id) != _normal(_db_row(conn, rec))]
-    inserted = sum(1 for rec in changed if rec.link_id not in existing)
+    rows = [_db_row(conn, rec) for rec in records]
+    changed = [row for row in rows if row[0] not in existing] if not existing else \
+        [row for row in rows if existing.get(row[0]) != _normal(row)]
+    inserted = sum(1 for row in changed if row[0] not in existing)
     if changed:
         p = _placeholder(conn)
         sets = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
         sql = (f"INSERT INTO link ({', '.join(COLUMNS)}) VALUES ({', '.join([p] * len(COLUMNS))}) "
                f"ON CONFLICT (link_id) DO UPDATE SET {sets}")
         cur = conn.connection.cursor()
-        cur.executemany(sql, [_db_row(conn, rec) for rec in changed])
+        cur.executemany(sql, changed)
         cur.close()
     result = ImportResult(source, len(records), inserted, len(changed) - inserted, len(records) - len(changed))
     record_change(conn, actor, "import", "link", source, None, result.to_json())

@@ -142,7 +142,7 @@ def plan_connections(store: Store, as_of: date, level: str = "township", region:
     if limit < 1:
         raise InputError("--limit must be at least 1", field="--limit")
     w = resolve_weights(weights)
-    arrays = load_division_arrays(store)
+    arrays = load_division_arrays(store, need_kinds=True)
     check_kinds(arrays, exclude_kinds)
     lv = level_number(level)
     covered = covered_mask(arrays, keys=active_link_keys(store, as_of))

@@ -72,6 +72,8 @@ def covered_mask(arrays: DivisionArrays, link_codes: Sequence[str] | None = None
 
 
 def check_kinds(arrays: DivisionArrays, exclude_kinds: Sequence[str]) -> None:
+    if not exclude_kinds:
+        return
     known = set(arrays.kinds)
     try:
         from cloudctl.divisions import kinds as kinds_module
@@ -194,7 +196,7 @@ def summarise(arrays: DivisionArrays, covered: np.ndarray, as_of: date, region: 
 def rollup_coverage(store: Store, as_of: date, region: str | None = None, exclude_kinds: Sequence[str] = (),
                     by_child: bool = False) -> CoverageSummary:
     """Coverage of every level in the region (or the country) on as_of."""
-    arrays = load_division_arrays(store)
+    arrays = load_division_arrays(store, need_kinds=bool(exclude_kinds))
     check_kinds(arrays, exclude_kinds)
     ridx = region_index(arrays, region)
     covered = covered_mask(arrays, keys=active_link_keys(store, as_of))

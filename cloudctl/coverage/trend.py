@@ -109,7 +109,7 @@ def coverage_trend(store: Store, start: date, end: date, every: str = "month", r
                    exclude_kinds: Sequence[str] = ()) -> list[CoverageSummary]:
     """One CoverageSummary per date of trend_dates(start, end, every), from one pass over the links."""
     dates = trend_dates(start, end, every)
-    arrays = load_division_arrays(store)
+    arrays = load_division_arrays(store, need_kinds=bool(exclude_kinds))
     check_kinds(arrays, exclude_kinds)
     mask = member_mask(arrays, region_index(arrays, region), exclude_kinds)
     if mask is None:
