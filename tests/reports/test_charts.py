@@ -94,3 +94,12 @@ def test_percent_format() -> None:
     assert percent(0.335993) == "33.6 %"
     assert percent(1.0) == "100.0 %"
     assert percent(0.94444, 2) == "94.44 %"
+
+
+def test_bars_link_to_their_page_when_given() -> None:
+    root = parse(bar_chart_svg([Bar("11", "北京市", 1, 2, href="provinces/11.html"), Bar("12", "天津市", 1, 2)],
+                               title="t"))
+    links = root.findall("s:a", NS)
+    assert [a.get("href") for a in links] == ["provinces/11.html"]
+    assert links[0].find("s:g", NS).get("data-key") == "11"
+    assert len(bar_groups(root)) == 2

@@ -33,6 +33,7 @@ class Bar:
     total: int
     target: float | None = None
     target_label: str = ""
+    href: str | None = None  # a relative link (the drill-down page), or None
 
     @property
     def ratio(self) -> float:
@@ -86,6 +87,8 @@ def bar_chart_svg(bars: Sequence[Bar], *, title: str, width: int = 720, label_wi
         bar_h = row_height - 8
         w = plot_w * min(max(bar.ratio, 0.0), 1.0)
         colour = LEVEL_COLOURS.get(bar.key, BAR_COLOUR)
+        if bar.href:
+            parts.append(f'<a href="{_attr(bar.href)}">')
         parts.append(f'<g class="bar" data-key="{_attr(bar.key)}" data-covered="{bar.covered}" '
                      f'data-total="{bar.total}" data-ratio="{bar.ratio:.6f}">')
         parts.append(f'<text x="{label_width}" y="{y + bar_h - 4}" text-anchor="end">{escape(bar.label)}</text>')
@@ -98,7 +101,7 @@ def bar_chart_svg(bars: Sequence[Bar], *, title: str, width: int = 720, label_wi
             parts.append(f'<line class="target" data-target="{bar.target:.6f}" x1="{tx:.1f}" y1="{y - 3}" '
                          f'x2="{tx:.1f}" y2="{y + bar_h + 3}" stroke="{TARGET_COLOUR}" stroke-width="3">'
                          f"<title>target {percent(bar.target)} {escape(bar.target_label)}</title></line>")
-        parts.append("</g>")
+        parts.append("</g></a>" if bar.href else "</g>")
     parts.append("</svg>")
     return "".join(parts)
 

@@ -66,7 +66,7 @@ def children_chart(children: Sequence[dict[str, Any]], level: str, title: str) -
     for c in children:
         lv = next((x for x in c["levels"] if x["level"] == level), None)
         if lv is not None:
-            bars.append(Bar(c["code"], c["name"], lv["covered"], lv["total"]))
+            bars.append(Bar(c["code"], c["name"], lv["covered"], lv["total"], href=c.get("page")))
     return ranked_bar_chart_svg(bars, title=title)
 
 
