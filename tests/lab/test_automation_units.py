@@ -172,3 +172,16 @@ def test_cli_inventory_needs_list_or_host(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "cloudctl", "--db", f"sqlite:///{tmp_path / 'x.sqlite3'}",
                           "inventory", "--list"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and json.loads(out.stdout)["_meta"] == {"hostvars": {}}
+
+
+@pytest.mark.skipif(shutil.which("ansible-inventory") is None, reason="ansible-core not installed")
+def test_the_sample_static_inventory_parses(tmp_path: Path) -> None:
+    env = {**os.environ, "ANSIBLE_HOME": str(tmp_path / "ah"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "tmp")}
+    out = subprocess.run(["ansible-inventory", "-i", str(REPO / "inventories" / "sample"), "--list"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    inv = json.loads(out.stdout)
+    assert inv["gateways"]["hosts"] == ["gw-hz-01"]
+    assert sorted(inv["province_33"]["hosts"]) == ["ag-xihu-01", "gw-hz-01"]
+    assert inv["_meta"]["hostvars"]["gw-hz-01"]["gateway_nft_confirm_within"] == 300
+    assert inv["_meta"]["hostvars"]["ag-xihu-01"]["cloudctl_state_dir"] == "/var/lib/cloudctl"
