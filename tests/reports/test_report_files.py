@@ -184,3 +184,11 @@ def test_no_drilldown(small_sqlite_store: Store, tmp_path: Path) -> None:
     written = write_report(data, tmp_path)
     assert not (tmp_path / "provinces").exists() and len(written) == 5
     assert 'href="provinces/' not in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_empty_store_gives_an_empty_report_that_says_what_to_do(sqlite_store: Store, tmp_path: Path) -> None:
+    data = build_report(sqlite_store, ReportOptions(as_of=AS_OF))
+    assert data["levels"] == [] and data["children"] == [] and data["plan"]["entries"] == []
+    write_report(data, tmp_path)
+    assert "cloudctl divisions import" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert (tmp_path / "coverage.csv").read_text(encoding="utf-8").count("\n") == 1  # the header only
