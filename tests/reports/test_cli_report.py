@@ -1,4 +1,4 @@
-"""The `report` command (the lead adds it to the `coverage` group): files, output, exit codes."""
+"""`cloudctl coverage report`: files, output, exit codes."""
 
 from __future__ import annotations
 
@@ -9,26 +9,9 @@ from pathlib import Path
 
 from cloudctl.store import Store
 
-# The command under the same error handling as `cloudctl` (cloudctl.cli.context.handle_errors).
-WRAPPER = """
-import sys, click
-from cloudctl.cli.context import AppContext, handle_errors
-from cloudctl.cli.coverage_report import report
-
-@click.group()
-@click.option("--db")
-@click.pass_context
-def root(ctx, db):
-    ctx.obj = AppContext(db_flag=db, argv=sys.argv[1:])
-
-root.add_command(report)
-with handle_errors(False):
-    root.main(args=sys.argv[1:], prog_name="cloudctl coverage", standalone_mode=False)
-"""
-
 
 def run_report(cwd: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", WRAPPER, "--db", url, "report", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "cloudctl", "--db", url, "coverage", "report", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300, check=False)
 
 
