@@ -83,7 +83,8 @@ def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_chil
         rows.append(row)
     cols = ["level", "covered", "total", "ratio"] + (["target", "by", "gap", "per month"] if gaps else [])
     where = f"{summary.region_name or ''} {region}".strip() if region else "country"
-    emit_table(rows, cols, title=f"Extranet coverage, {where}, as of {as_of.isoformat()}")
+    click.echo(f"Extranet coverage, {where}, as of {as_of.isoformat()}")
+    emit_table(rows, cols)
     if summary.children is not None:
         levels = [lv.level for lv in summary.levels if any(c.level(lv.level) for c in summary.children)]
         child_rows = []
@@ -93,7 +94,8 @@ def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_chil
                 lv = c.level(name)
                 row[name] = f"{lv.covered}/{lv.total} {pct(lv.ratio)}" if lv else ""
             child_rows.append(row)
-        emit_table(child_rows, ["code", "name", *levels], title="By child")
+        click.echo("\nBy child:")
+        emit_table(child_rows, ["code", "name", *levels])
 
 
 @coverage.command("trend")
@@ -120,7 +122,8 @@ def trend_cmd(app: AppContext, start: date, end: date | None, every: str, region
         levels = [lv.level for lv in series[0].levels] if series else []
         rows = [{"as_of": s.as_of.isoformat(), **{lv.level: f"{lv.covered} {pct(lv.ratio)}" for lv in s.levels}}
                 for s in series]
-        emit_table(rows, ["as_of", *levels], title=f"Coverage trend, {region or 'country'}, every {every}")
+        click.echo(f"Coverage trend, {region or 'country'}, every {every}")
+        emit_table(rows, ["as_of", *levels])
 
 
 @coverage.group("target")

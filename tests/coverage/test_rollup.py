@@ -102,3 +102,29 @@ def test_cache_follows_divisions_generation(loaded: Store, registry: list[Div]) 
         conn.execute(insert(division).values(code="52", name="贵州省", level=1, parent_code=None, kind="province"))
         conn.execute(meta.update().where(meta.c.key == "divisions_generation").values(value="2"))
     assert rollup_coverage(loaded, D).level("province").total == before + 1
+
+
+def test_npz_cache_round_trip_and_lazy_kinds(sqlite_store: Store, registry: list[Div]) -> None:
+    from pathlib import Path
+
+    import numpy as np
+
+    from cloudctl.coverage import arrays as arrays_module
+
+    insert_divisions(sqlite_store, registry, generation="7")
+    plain = arrays_module.load_division_arrays(sqlite_store)
+    files = list(Path(sqlite_store.engine.url.database + ".cache").glob("division-arrays-7-*.npz"))
+    assert len(files) == 1
+    arrays_module.clear_cache()  # as a new process would start
+    with_kinds = arrays_module.load_division_arrays(sqlite_store, need_kinds=True)
+    assert with_kinds.has_kinds and np.array_equal(with_kinds.keys, plain.keys)
+    assert np.array_equal(with_kinds.anc, plain.anc) and np.array_equal(with_kinds.level, plain.level)
+    by_code = {d.code: d for d in registry}
+    assert [with_kinds.kinds[k] for k in with_kinds.kind] == [by_code[with_kinds.code(i)].kind
+                                                               for i in range(with_kinds.size)]
+    arrays_module.clear_cache()
+    again = arrays_module.load_division_arrays(sqlite_store, need_kinds=True)  # from the .npz
+    assert again.has_kinds and np.array_equal(again.kind, with_kinds.kind)
+    fresh = arrays_module.load_division_arrays(sqlite_store, use_cache=False)
+    assert np.array_equal(fresh.keys, plain.keys) and sorted(fresh.keys.tolist()) == fresh.keys.tolist()
+    assert [fresh.code(i) for i in range(fresh.size)] == sorted(by_code)
