@@ -51,16 +51,20 @@ def _union(entries: list[tuple[tuple[int, dt.date, str | None], tuple[Interval, 
 
 def _coverage(flows: list[PubFlow], grid: Grid) -> tuple[list[int], list[int], dict[int, set[int]]]:
     """Orders of shadowed and redundant publications, and who covers each."""
+    # A publication alone in any of its cells is covered by nobody: only the others are candidates.
+    alone = {entries[0][0][0] for entries in grid.cells.values() if len(entries) == 1}
     by_pub: dict[int, list[tuple[list, tuple[Interval, ...]]]] = defaultdict(list)
     for entries in grid.cells.values():
-        for tag, ports in entries:
-            by_pub[tag[0]].append((entries, ports))
+        if len(entries) > 1:
+            for tag, ports in entries:
+                if tag[0] not in alone:
+                    by_pub[tag[0]].append((entries, ports))
     helpers: dict[int, set[int]] = defaultdict(set)
 
     def covered(order: int, exp: dt.date, allowed: set[int] | None) -> bool:
+        if order not in by_pub:
+            return False
         for entries, ports in by_pub[order]:
-            if len(entries) == 1:
-                return False
             others = [(t, p) for t, p in entries
                       if t[0] != order and t[1] >= exp and (t[0] < order if allowed is None else t[0] in allowed)]
             if not covers(_union(others), ports):
@@ -72,12 +76,12 @@ def _coverage(flows: list[PubFlow], grid: Grid) -> tuple[list[int], list[int], d
                     helpers[order].add(t[0])
         return True
 
-    expiry = {f.order: f.expiry_key for f in flows}
-    shadowed = sorted(o for o in expiry if covered(o, expiry[o], None))
+    expiry = {f.order: f.tag[1] for f in flows}
+    shadowed = sorted(o for o in by_pub if covered(o, expiry[o], None))
     alive = set(expiry) - set(shadowed)
     helpers_shadow = {o: set(helpers[o]) for o in shadowed}
     helpers.clear()
-    redundant = sorted(o for o in alive if covered(o, expiry[o], alive))
+    redundant = sorted(o for o in alive if o in by_pub and covered(o, expiry[o], alive))
     helpers.update(helpers_shadow)
     return shadowed, redundant, helpers
 

@@ -224,7 +224,7 @@ class _Checker:
                                   normalize(parse_port_spec(x) for x in s.ports if _port_ok(x)))
                          for s in self.policy.services}
         service_family = {s.name: _family(s.address) for s in self.policy.services}
-        fitting: set[tuple[str, tuple[int | str, ...]]] = set()  # (service, ports) pairs known to be fine
+        parsed_ports: dict[tuple[int | str, ...], list[Interval]] = {}  # valid port lists seen before
         for i, pub in enumerate(self.policy.publications):
             service = services.get(pub.service)
             portal = portals.get(pub.portal)
@@ -234,16 +234,17 @@ class _Checker:
                     self.add(("publications", i, "portal"), f"unknown portal {pub.portal!r}")
                 continue
             if pub.ports is not None:
-                key = (service.name, tuple(pub.ports))
-                if key not in fitting:
+                specs = tuple(pub.ports)
+                wanted = parsed_ports.get(specs)
+                if wanted is None:
                     before = len(self.problems)
                     wanted = self.ports(("publications", i, "ports"), pub.ports)
-                    all_valid, offered = offered_ports[service.name]
-                    if wanted and all_valid and not covers(offered, wanted):
-                        self.add(("publications", i, "ports"),
-                                 f"ports must be among the service's ports ({_fmt(service.ports)})")
-                    elif all_valid and len(self.problems) == before:
-                        fitting.add(key)
+                    if len(self.problems) == before and wanted:
+                        parsed_ports[specs] = wanted
+                all_valid, offered = offered_ports[service.name]
+                if wanted and all_valid and not covers(offered, wanted):
+                    self.add(("publications", i, "ports"),
+                             f"ports must be among the service's ports ({_fmt(service.ports)})")
             if portal is None:
                 self.add(("publications", i, "portal"), f"unknown portal {pub.portal!r}")
             else:

@@ -60,7 +60,7 @@ def publication_elements(flows: list[PubFlow], grid: Grid | None = None
         dst = text_cache.get((family, dlo, dhi)) or text_cache.setdefault(
             (family, dlo, dhi), format_address_range(family, dlo, dhi))
         port = str(plo) if plo == phi else f"{plo}-{phi}"
-        counter = _quote(counter_name(names[order]))
+        counter = f'"pub_{names[order]}"'  # names are checked: A-Z a-z 0-9 _ . - only
         spans = [(indices[0], indices[0])] if len(indices) == 1 else merge_runs(sorted(indices))
         for i0, i1 in spans:
             slo, shi = sb[i0], sb[i1 + 1] - 1

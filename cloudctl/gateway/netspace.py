@@ -7,12 +7,15 @@ dotted-quad IPv4 or RFC 4291 IPv6 text, with an optional /prefix, and returns
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from netaddr import INET_PTON, AddrFormatError, IPAddress, IPRange
 
 Interval = tuple[int, int]  # inclusive bounds
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"^{_OCTET}(?:\.{_OCTET}){{3}}$")
 MAX_BITS = {4: 32, 6: 128}
 
 
@@ -32,22 +35,26 @@ def parse_address(text: str, *, allow_prefix: bool = True, strict_network: bool 
     if text.lower() in ("any", "all", "*", "0/0"):
         raise AddressError(f"{text!r} is not allowed: name exact addresses")
     addr_text, slash, plen_text = text.partition("/")
-    try:
-        addr = IPAddress(addr_text, flags=INET_PTON)
-    except (AddrFormatError, ValueError, TypeError) as e:
-        raise AddressError(f"{addr_text!r} is not an IP address literal (hostnames are not allowed)") from e
-    family = addr.version
+    if _IPV4.match(addr_text):  # the common case, as strict as netaddr's INET_PTON, without its cost
+        a, b, c, d = addr_text.split(".")
+        family, value = 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+    else:
+        try:
+            addr = IPAddress(addr_text, flags=INET_PTON)
+        except (AddrFormatError, ValueError, TypeError) as e:
+            raise AddressError(f"{addr_text!r} is not an IP address literal (hostnames are not allowed)") from e
+        family, value = addr.version, int(addr)
     bits = MAX_BITS[family]
     if not slash:
-        return family, int(addr), int(addr)
+        return family, value, value
     if not allow_prefix:
         raise AddressError(f"{text!r}: a single address is required here, without /prefix")
     if not plen_text.isdigit() or not 0 <= int(plen_text) <= bits:
         raise AddressError(f"{text!r}: the prefix length must be 0..{bits}")
     plen = int(plen_text)
     host_mask = (1 << (bits - plen)) - 1
-    first = int(addr) & ~host_mask
-    if strict_network and first != int(addr):
+    first = value & ~host_mask
+    if strict_network and first != value:
         network = IPAddress(first, family)
         raise AddressError(f"{text!r} has host bits set; the network is {network}/{plen}")
     return family, first, first | host_mask
@@ -139,14 +146,20 @@ def size(intervals: Iterable[Interval]) -> int:
     return sum(hi - lo + 1 for lo, hi in intervals)
 
 
+def format_address(family: int, value: int) -> str:
+    if family == 4:
+        return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
+    return str(IPAddress(value, 6))
+
+
 def format_address_range(family: int, lo: int, hi: int) -> str:
     """`A`, `A/len` when the range is a prefix, else `A-B` (nft syntax)."""
     if lo == hi:
-        return str(IPAddress(lo, family))
+        return format_address(family, lo)
     span = hi - lo + 1
     if span & (span - 1) == 0 and lo % span == 0:
-        return f"{IPAddress(lo, family)}/{MAX_BITS[family] - span.bit_length() + 1}"
-    return f"{IPAddress(lo, family)}-{IPAddress(hi, family)}"
+        return f"{format_address(family, lo)}/{MAX_BITS[family] - span.bit_length() + 1}"
+    return f"{format_address(family, lo)}-{format_address(family, hi)}"
 
 
 def range_to_cidrs(family: int, lo: int, hi: int) -> list[str]:

@@ -89,9 +89,12 @@ class Semantics:
     egress: list[EgressFlow]
 
     _grids: dict[dt.date, Grid] = field(default_factory=dict)
+    _active: dict[dt.date, list[PubFlow]] = field(default_factory=dict)
 
     def active_publications(self, at: dt.date) -> list[PubFlow]:
-        return [f for f in self.publications if f.active(at)]
+        if at not in self._active:
+            self._active[at] = [f for f in self.publications if f.expires is None or at < f.expires]
+        return self._active[at]
 
     def grid(self, at: dt.date) -> Grid:
         """The cells of the publications active on `at` (computed once; analyze and compile share it)."""
