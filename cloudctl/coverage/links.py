@@ -26,7 +26,7 @@ from cloudctl.store.tables.coverage import link as link_table
 
 COLUMNS: tuple[str, ...] = ("link_id", "division_code", "link_type", "bandwidth_mbps", "activated_on",
                             "retired_on", "provider")
-CHUNK = 500
+CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
