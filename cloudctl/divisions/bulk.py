@@ -6,15 +6,20 @@ into a temporary table followed by one UPDATE ... FROM. Never one object per row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection
 
+from cloudctl.store.tables.divisions import division
+
 Row = tuple[Any, ...]
+Columns = tuple[list[str], list[str], list[str]]
 Progress = Callable[..., None]
 CHUNK = 50_000
+BULK_ROWS = 100_000
 DIVISION_COLUMNS = ("code", "name", "level", "parent_code", "kind")
 
 
@@ -28,17 +33,18 @@ def _cursor(conn: Connection) -> Any:
     return conn.connection.cursor()
 
 
-def fetch_divisions(conn: Connection, levels: Sequence[int]) -> set[tuple[str, str, str]]:
-    """{(code, name, kind)} of every stored division of LEVELS."""
-    if not levels:
-        return set()
-    marks = ", ".join(str(int(level)) for level in levels)
+def fetch_columns(conn: Connection, level: int) -> Columns:
+    """(codes, names, kinds) of the stored divisions of LEVEL, as lists, in code order."""
     cur = _cursor(conn)
     try:
-        cur.execute(f"SELECT code, name, kind FROM division WHERE level IN ({marks})")
-        return set(map(tuple, cur.fetchall()))
+        cur.execute(f"SELECT code, name, kind FROM division WHERE level = {int(level)} ORDER BY code")
+        rows = cur.fetchall()
     finally:
         cur.close()
+    if not rows:
+        return [], [], []
+    codes, names, kinds = zip(*rows, strict=True)
+    return list(codes), list(names), list(kinds)
 
 
 def fetch_codes(conn: Connection, level: int) -> set[str]:
@@ -54,6 +60,24 @@ def lock_divisions(conn: Connection) -> None:
     """Serialise imports: SQLite already holds the write lock (BEGIN IMMEDIATE)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("LOCK TABLE division IN SHARE ROW EXCLUSIVE MODE")
+
+
+@contextmanager
+def bulk_load(conn: Connection, rows: int) -> Iterator[None]:
+    """Prepare for inserting ROWS rows: above BULK_ROWS, drop the secondary indexes and rebuild
+    them afterwards (a sorted build beats 600k random index inserts by ~30 %); on SQLite also
+    give this connection a larger page cache. All inside the caller's transaction."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size = -262144")  # 256 MiB, this connection only
+    if rows < BULK_ROWS:
+        yield
+        return
+    indexes = sorted(division.indexes, key=lambda ix: str(ix.name))
+    for index in indexes:
+        index.drop(conn)
+    yield
+    for index in indexes:
+        index.create(conn)
 
 
 def insert_divisions(conn: Connection, rows: Iterable[Row], progress: Progress) -> None:
@@ -106,14 +130,38 @@ def insert_name_history(conn: Connection, rows: Sequence[tuple[str, str, str, st
         cur.close()
 
 
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _copy_text(chunk: list[Row]) -> str | None:
+    """The chunk in COPY text format, built column by column with C-level joins; None when a
+    value would need escaping (then the caller writes rows one by one)."""
+    columns: list[Sequence[str]] = []
+    for column in zip(*chunk, strict=True):
+        if set(map(type, column)) != {str}:  # level numbers, NULL parents
+            column = tuple("\\N" if v is None else str(v) for v in column)
+            values = "".join(v for v in column if v != "\\N")
+        else:
+            values = "".join(column)
+        if any(ch in values for ch in _COPY_SPECIAL):
+            return None
+        columns.append(column)
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+
 def _copy_rows(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Row],
                progress: Progress) -> None:
+    """COPY rows in: whole chunks as text when no value needs escaping, else row by row."""
     cur = _cursor(conn)
     try:
         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for chunk in _chunks(rows):
-                for row in chunk:
-                    copy.write_row(row)
+                text = _copy_text(chunk)
+                if text is not None:
+                    copy.write(text.encode("utf-8"))
+                else:
+                    for row in chunk:
+                        copy.write_row(row)
                 progress(len(chunk))
     finally:
         cur.close()
