@@ -249,6 +249,19 @@ def delegate_cmd(app: AppContext, to: str, until: str, start: str | None, fmt: s
     _emit_one(out, fmt)
 
 
+@request.command("delegations")
+@click.option("--all", "show_all", is_flag=True, help="Everyone's, not only mine.")
+@format_option()
+@pass_app
+def delegations_cmd(app: AppContext, show_all: bool, fmt: str) -> None:
+    """Delegations to or from me (or everyone's)."""
+    from cloudctl.approvals import list_delegations
+
+    with app.store.connect() as conn:
+        rows = list_delegations(conn, None if show_all else app.actor.name)
+    emit_rows(rows, ["id", "delegator", "delegate", "starts_at", "ends_at", "created_at"], fmt)
+
+
 def _emit_one(data: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         emit_json(data)

@@ -117,12 +117,11 @@ def delete_pool(conn: Connection, name: str, actor: Actor | str) -> rec.Pool:
 def _insert_allocation(conn: Connection, pool: rec.Pool, block: Block, kind: str, owner: str | None,
                        note: str | None, who: Actor) -> rec.Allocation:
     at = now_utc()
-    try:
-        with conn.begin_nested():
-            new_id = conn.execute(insert(ipam_allocation).values(
-                pool_id=pool.id, prefix=block.cidr, kind=kind, owner=owner, note=note, created_at=at,
-                created_by=who.name,
-            ).returning(ipam_allocation.c.id)).scalar_one()
+    try:  # no savepoint needed: on an error the caller's whole transaction rolls back
+        new_id = conn.execute(insert(ipam_allocation).values(
+            pool_id=pool.id, prefix=block.cidr, kind=kind, owner=owner, note=note, created_at=at,
+            created_by=who.name,
+        ).returning(ipam_allocation.c.id)).scalar_one()
     except IntegrityError as e:  # the same owner taken in another pool at this very moment
         raise ConflictError(f"{owner or block.cidr!r} was allocated concurrently; retry to see it",
                             hint="cloudctl ipam list") from e

@@ -65,4 +65,11 @@ def test_request_flow_and_denial(db: str, run_cli, tmp_path: Path) -> None:  # t
     assert shown["status"] == "approved" and shown["replayed_status"] == "approved"
     assert [e["kind"] for e in shown["history"]] == ["created", "vote", "vote", "vote", "vote", "decided"]
     assert run_cli("request", "sweep", "--format", "json").code == 0
+
+    assert run_cli("role", "create", "delegator", "--allow", "request.delegate").code == 0
+    assert run_cli("role", "grant", "delegator", "fin-a").code == 0
+    r = run_cli("--as", "fin-a", "request", "delegate", "--to", "deputy", "--until", "2099-01-01")
+    assert r.code == 0, r.err
+    rows = json.loads(run_cli("--as", "deputy", "request", "delegations", "--format", "json").out)
+    assert [(d["delegator"], d["delegate"]) for d in rows] == [("fin-a", "deputy")]
     store.dispose()
