@@ -1,6 +1,7 @@
-"""`cloudctl gateway`: check, analyze, query, diff and compile isolation-gateway policies.
+"""`cloudctl gateway`: check, analyze, query, diff, compile, import isolation-gateway policies.
 
-Thin shell over cloudctl.gateway (pure). Policies are files (FILE); the deploy commands
+Thin shell over cloudctl.gateway (pure). Policies are files (FILE) or gateways imported into
+the store (NAME: approved publications only); the deploy commands
 (deploy/confirm/verify) come from cloudctl.cli.gateway_deploy when it is installed.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import click
 
+from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -21,8 +23,16 @@ def _at(value: dt.datetime | None) -> dt.date:
 
 
 def _load(source: str, *, validate: bool = True) -> Any:
+    """FILE, or the NAME of a gateway policy imported into the store (approved publications only)."""
+    import os
+
     from cloudctl.gateway.policy import load_policy
 
+    looks_like_name = os.sep not in source and not source.endswith((".yaml", ".yml", ".json"))
+    if not os.path.exists(source) and looks_like_name:
+        from cloudctl.gateway.stored import load_stored_policy
+
+        return load_stored_policy(click.get_current_context().find_object(AppContext).store, source)
     return load_policy(source, validate=validate)
 
 
@@ -156,6 +166,39 @@ def compile_cmd(source: str, output: str | None, at: dt.datetime | None) -> None
         handle.write(text)
     os.replace(tmp, output)
     click.echo(f"wrote {output}", err=True)
+
+
+@gateway.command(name="import")
+@click.argument("source", metavar="FILE")
+@click.option("--approval-policy", default="gateway", show_default=True,
+              help="Approval policy for the publication requests (see `cloudctl request`).")
+@format_option()
+@pass_app
+def import_cmd(app: AppContext, source: str, approval_policy: str, fmt: str) -> None:
+    """Store a policy; each new or changed publication goes through parallel approval."""
+    from cloudctl.gateway.policy import load_policy
+    from cloudctl.gateway.stored import import_policy
+
+    result = import_policy(app.store, app.actor, load_policy(source), approval_policy=approval_policy,
+                           source=source)
+    rows = ([{"publication": r["name"], "change": "requested", "request": r["request_id"], "status": r["status"]}
+             for r in result.requested]
+            + [{"publication": n, "change": "unchanged", "request": None, "status": None} for n in result.unchanged]
+            + [{"publication": n, "change": "withdrawn", "request": None, "status": None} for n in result.withdrawn])
+    emit_rows(rows, ["publication", "change", "request", "status"], fmt, title=f"gateway {result.gateway}")
+
+
+@gateway.command()
+@click.argument("name", metavar="NAME")
+@format_option()
+@pass_app
+def publications(app: AppContext, name: str, fmt: str) -> None:
+    """A stored gateway's publications and their approval status (only approved ones take effect)."""
+    from cloudctl.gateway.stored import list_publications
+
+    rows = list_publications(app.store, name)
+    table = [{k: r[k] for k in ("position", "name", "request_id", "status")} for r in rows]
+    emit_rows(table, ["position", "name", "request_id", "status"], fmt, json_data=rows)
 
 
 # Deploy, confirm and verify live in their own module (another capability); add them if present.
