@@ -206,6 +206,19 @@ def parse_ints(text: str | None) -> np.ndarray:
     return np.fromstring(text, dtype=np.int64, sep=",")
 
 
+def keys_from_values(values: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """code_keys from codes parsed as integers and their levels: the level gives the code's
+    length (2/4/6/9/12 digits, as the registry guarantees), so leading zeros survive."""
+    if len(values) != len(levels) or ((levels < 1) | (levels > len(CODE_LENGTHS))).any():
+        raise OperationFailed("the division registry could not be read consistently",
+                              hint="every division needs a digit code and a level 1..5")
+    lengths = np.asarray(CODE_LENGTHS, dtype=np.int64)[levels - 1]
+    if (values >= 10 ** lengths).any() or (values < 0).any():
+        raise OperationFailed("a division code is longer than its level allows",
+                              hint="codes have 2/4/6/9/12 digits for levels 1..5")
+    return values * 10 ** (12 - lengths) * 16 + lengths
+
+
 def read_columns(cur, dialect: str, with_kinds: bool = True):  # type: ignore[no-untyped-def]
     """(keys, levels, kind indexes or None, kind names) of every division, in one aggregated row.
 
@@ -214,14 +227,10 @@ def read_columns(cur, dialect: str, with_kinds: bool = True):  # type: ignore[no
     only when asked for (the plain roll-up does not need them).
     """
     if not with_kinds:
-        cur.execute(f"SELECT {concat_sql(key_sql('code', dialect), ',', dialect)}, "
-                    f"{concat_sql('level', '', dialect)} FROM division")
-        keys_text, levels_text = cur.fetchone()
-        keys = parse_ints(keys_text)
+        cur.execute(f"SELECT {concat_sql('code', ',', dialect)}, {concat_sql('level', '', dialect)} FROM division")
+        codes_text, levels_text = cur.fetchone()
         levels = np.frombuffer((levels_text or "").encode("ascii"), dtype=np.uint8).astype(np.int8) - 48
-        if len(keys) != len(levels):
-            raise OperationFailed("the division registry could not be read consistently (a level outside 1..9?)")
-        return keys, levels, None, ()
+        return keys_from_values(parse_ints(codes_text), levels), levels, None, ()
     cur.execute("SELECT DISTINCT kind FROM division")
     kinds = tuple(sorted(r[0] for r in cur.fetchall()))
     if not kinds:
@@ -236,12 +245,11 @@ def read_columns(cur, dialect: str, with_kinds: bool = True):  # type: ignore[no
     quote = "'"
     cases = " ".join(f"WHEN {quote}{k.replace(quote, quote * 2)}{quote} THEN '{_KIND_CHARS[i]}'"
                      for i, k in enumerate(kinds))
-    cur.execute(f"SELECT {concat_sql(key_sql('code', dialect), ',', dialect)}, "
-                f"{concat_sql('level', '', dialect)}, {concat_sql(f'CASE kind {cases} END', '', dialect)} "
-                "FROM division")
-    keys_text, levels_text, kinds_text = cur.fetchone()
-    keys = parse_ints(keys_text)
+    cur.execute(f"SELECT {concat_sql('code', ',', dialect)}, {concat_sql('level', '', dialect)}, "
+                f"{concat_sql(f'CASE kind {cases} END', '', dialect)} FROM division")
+    codes_text, levels_text, kinds_text = cur.fetchone()
     levels = np.frombuffer(levels_text.encode("ascii"), dtype=np.uint8).astype(np.int8) - 48
+    keys = keys_from_values(parse_ints(codes_text), levels)
     decode = np.full(256, -1, dtype=np.int16)
     decode[np.frombuffer(_KIND_CHARS.encode("ascii"), dtype=np.uint8)] = np.arange(len(_KIND_CHARS))
     kind_idx = decode[np.frombuffer(kinds_text.encode("ascii"), dtype=np.uint8)]
