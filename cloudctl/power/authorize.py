@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from cloudctl.audit import Actor, record_change
 from cloudctl.errors import PermissionDenied
@@ -99,8 +99,32 @@ def decide(conn: Connection, operator: str, permission: str, scope: Scope | str 
     return Decision(False, operator, permission, s.as_dict(), why)
 
 
+def database_login_mismatch(conn: Connection, operator: str) -> str | None:
+    """On PostgreSQL, an operator's own database login may act only under its own name.
+
+    Superusers and the database's owner (the platform's service role) may act as anyone.
+    Returns the login name when it may not act as `operator`, else None.
+    """
+    if conn.dialect.name != "postgresql":
+        return None
+    row = conn.execute(text(
+        "SELECT current_user AS login, r.rolsuper AS su, "
+        "pg_get_userbyid(d.datdba) = current_user AS owner "
+        "FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = current_database()"
+    )).one()
+    if row.su or row.owner or row.login == operator:
+        return None
+    return str(row.login)
+
+
 def decide_and_record(conn: Connection, actor: Actor, permission: str, scope: Scope | str | None = None) -> Decision:
     """Decide, bootstrap if this is the installer's first command, and write the audit record."""
+    login = database_login_mismatch(conn, actor.name)
+    if login is not None:
+        decision = Decision(False, actor.name, permission, Scope.parse(scope).as_dict(),
+                            f"database login {login!r} may act only as {login!r}")
+        record_change(conn, actor, "power.deny", "permission", permission, None, decision.as_dict())
+        return decision
     decision = decide(conn, actor.name, permission, scope)
     if not decision.allowed and lookup(permission) and roles.grant_count(conn) == 0 and actor.name == os_user():
         roles.bootstrap(conn, actor.name, actor)
@@ -112,6 +136,8 @@ def decide_and_record(conn: Connection, actor: Actor, permission: str, scope: Sc
 
 def _denied(decision: Decision, conn: Connection) -> PermissionDenied:
     hint = "ask an admin: cloudctl role grant ROLE OPERATOR [--dept D|--region R]"
+    if decision.reason.startswith("database login"):
+        hint = "act under your own name (--as / CLOUDCTL_AS), or use your own database login"
     if decision.reason == "the operator holds no role" and roles.grant_count(conn) == 0:
         hint = "nobody holds a role yet: run `cloudctl role bootstrap` as the installing OS user"
     where = f" for {', '.join(f'{k} {v}' for k, v in decision.scope.items())}" if decision.scope else ""
