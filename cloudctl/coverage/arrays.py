@@ -128,14 +128,17 @@ def build_arrays(keys: np.ndarray, levels: np.ndarray, kind_idx: np.ndarray | No
     kind = None if kind_idx is None else np.asarray(kind_idx, dtype=np.int16)[order]
     n = len(keys)
     anc = np.full((4, n), -1, dtype=np.int32)
+    if n == 0:
+        return DivisionArrays(keys, level, kind, kinds, anc)
+    # In key order a division's descendants follow it contiguously, so its ancestor of a given
+    # length is the last division of that length at or before it (when the prefix matches).
+    lengths = keys % 16
+    positions = np.arange(n, dtype=np.int32)
     for k, length in enumerate(CODE_LENGTHS[:4]):
-        if n == 0:
-            break
-        pk = prefix_keys(keys, length)
-        idx = np.searchsorted(keys, pk)
-        idx[idx >= n] = n - 1
-        ok = (keys[idx] == pk) & (level >= k + 1)
-        anc[k] = np.where(ok, idx, -1)
+        last = np.maximum.accumulate(np.where(lengths == length, positions, -1))
+        found = np.maximum(last, 0)
+        ok = (last >= 0) & (lengths >= length) & (keys[found] == prefix_keys(keys, length))
+        anc[k] = np.where(ok, last, -1)
     return DivisionArrays(keys, level, kind, kinds, anc)
 
 

@@ -128,3 +128,19 @@ def test_npz_cache_round_trip_and_lazy_kinds(sqlite_store: Store, registry: list
     fresh = arrays_module.load_division_arrays(sqlite_store, use_cache=False)
     assert np.array_equal(fresh.keys, plain.keys) and sorted(fresh.keys.tolist()) == fresh.keys.tolist()
     assert [fresh.code(i) for i in range(fresh.size)] == sorted(by_code)
+
+
+def test_division_with_a_missing_ancestor_still_counts_by_code_prefix(sqlite_store: Store,
+                                                                       registry: list[Div]) -> None:
+    gone = next(d.code for d in registry if d.level == 4 and any(v.parent_code == d.code for v in registry))
+    divs = [d for d in registry if d.code != gone]
+    insert_divisions(sqlite_store, divs)
+    links = make_links(divs, 200, seed=13)
+    insert_links(sqlite_store, links)
+    for region in (None, gone[:2], gone[:4], gone[:6]):
+        assert rollup_coverage(sqlite_store, D, region).to_json()["levels"] == ref_levels(divs, links, D, region)
+    from cloudctl.coverage.arrays import load_division_arrays
+
+    arrays = load_division_arrays(sqlite_store)
+    orphans = arrays.index_of([d.code for d in divs if d.parent_code == gone])
+    assert len(orphans) and (arrays.anc[3][orphans] == -1).all() and (arrays.anc[2][orphans] >= 0).all()
