@@ -273,6 +273,8 @@ def list_requests(conn: Connection, *, status: str | None = None, requester: str
         q = q.where(approval_request.c.status == status)
     if requester:
         q = q.where(approval_request.c.requester == requester)
+    if reviewer:
+        q = q.where(approval_request.c.status == engine.PENDING)
     rows = conn.execute(q).all()
     out = []
     for r in rows:

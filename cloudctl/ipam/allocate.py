@@ -46,7 +46,7 @@ def _occupied(conn: Connection, pool: rec.Pool) -> tuple[list[rec.Allocation], l
 
 def _describe(thing: rec.Allocation | rec.Pool) -> str:
     if isinstance(thing, rec.Pool):
-        return f"child pool {thing.name!r} ({thing.cidr})"
+        return f"pool {thing.name!r} ({thing.cidr})"
     if thing.kind == rec.RESERVED:
         return f"reserved range {thing.prefix}" + (f" ({thing.note})" if thing.note else "")
     return f"{thing.prefix} allocated to {thing.owner!r}"

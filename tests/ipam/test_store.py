@@ -40,9 +40,9 @@ def test_hierarchy_rules(plan: Store, actor: Actor) -> None:
             create_pool(conn, "10.12.0.0/16", "bad", "prov-11", actor)
         with pytest.raises(InputError, match="does not lie inside"):
             create_pool(conn, "2001:db8::/32", "bad6", "national", actor)
-        with pytest.raises(ConflictError, match="overlaps child pool 'dept-11-health'"):
+        with pytest.raises(ConflictError, match="overlaps pool 'dept-11-health'"):
             create_pool(conn, "10.11.8.0/23", "bad", "prov-11", actor)
-        with pytest.raises(ConflictError, match="overlaps child pool 'national'"):
+        with pytest.raises(ConflictError, match="overlaps pool 'national'"):
             create_pool(conn, "10.0.0.0/7", "bad", None, actor)
         with pytest.raises(NotFoundError):
             create_pool(conn, "10.13.0.0/16", "x", "no-such-pool", actor)
