@@ -36,19 +36,36 @@ def test_import_prints_counts_per_level(db_url: str, run_cli, fixture_paths: lis
     assert again.code == 0 and "0 inserted" in again.err and "285 unchanged" in again.err
 
 
-@pytest.mark.parametrize("case", ["unknown parent", "duplicate code", "bad code length", "non-digit code",
-                                  "empty name", "wrong header"])
-def test_bad_input_exits_2_with_file_and_line(imported: str, run_cli, write_variant, case: str) -> None:  # type: ignore[no-untyped-def]
-    store = open_store(imported)
+def _import_fixtures(url: str, run_cli) -> None:  # type: ignore[no-untyped-def]
+    r = run_cli("--db", url, "divisions", "import", *(str(fixture_path(n)) for n in FIXTURE_ROWS))
+    assert r.code == 0, r.err
+
+
+def _assert_bad_input_rejected(url: str, run_cli, write_variant, case: str) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(url)
     before = store_state(store)
     broken_file, replace, line, _field, words = BAD_CASES[case]
     broken = write_variant(broken_file, replace)
-    r = run_cli("--db", imported, "divisions", "import", str(broken))
+    r = run_cli("--db", url, "divisions", "import", str(broken))
     assert r.code == 2, (r.out, r.err)
     assert f"{broken}:{line}" in r.err and words in r.err and "hint:" in r.err
     assert "Traceback" not in r.err and r.out == ""
     assert store_state(store) == before
     store.dispose()
+
+
+@pytest.mark.parametrize("case", ["unknown parent", "duplicate code", "bad code length", "non-digit code",
+                                  "empty name", "wrong header"])
+def test_bad_input_exits_2_with_file_and_line(sqlite_url: str, run_cli, write_variant, case: str) -> None:  # type: ignore[no-untyped-def]
+    _import_fixtures(sqlite_url, run_cli)
+    _assert_bad_input_rejected(sqlite_url, run_cli, write_variant, case)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", ["unknown parent", "duplicate code"])
+def test_bad_input_leaves_postgres_unchanged(pg_url: str, run_cli, write_variant, case: str) -> None:  # type: ignore[no-untyped-def]
+    _import_fixtures(pg_url, run_cli)
+    _assert_bad_input_rejected(pg_url, run_cli, write_variant, case)
 
 
 def test_show_gives_path_counts_and_json(imported: str, run_cli) -> None:  # type: ignore[no-untyped-def]

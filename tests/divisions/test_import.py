@@ -154,7 +154,8 @@ def test_unknown_parent_when_parents_are_neither_stored_nor_imported(store: Stor
     assert _count(store) == 0
 
 
-def test_line_numbers_count_physical_lines(store: Store, actor: Actor, tmp_path: Path) -> None:
+def test_line_numbers_count_physical_lines(sqlite_store: Store, actor: Actor, tmp_path: Path) -> None:
+    store = sqlite_store  # reading and checking happen before the store is touched
     path = tmp_path / "provinces.csv"  # a blank line, and a quoted name spanning two lines, before the bad row
     path.write_text('code,name\n11,"北京市"\n\n12,"天津\n市"\n1x,"河北省"\n', encoding="utf-8")
     with pytest.raises(InputError) as e:
@@ -162,7 +163,8 @@ def test_line_numbers_count_physical_lines(store: Store, actor: Actor, tmp_path:
     assert e.value.line == 6 and e.value.field == "code"
 
 
-def test_not_utf8_and_missing_file_are_input_errors(store: Store, actor: Actor, tmp_path: Path) -> None:
+def test_not_utf8_and_missing_file_are_input_errors(sqlite_store: Store, actor: Actor, tmp_path: Path) -> None:
+    store = sqlite_store
     gbk = tmp_path / "provinces.csv"
     gbk.write_bytes('code,name\n11,"北京市"\n'.encode("gbk"))
     with pytest.raises(InputError) as e:
@@ -190,20 +192,27 @@ def test_bulk_path_rebuilds_the_indexes(store: Store, actor: Actor, fixture_path
     assert children == 29 and _count(store) == sum(FIXTURE_ROWS.values())
 
 
-def test_failed_bulk_import_keeps_the_indexes(store: Store, actor: Actor, write_variant,  # type: ignore[no-untyped-def]
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_after_the_bulk_insert_rolls_everything_back(store: Store, actor: Actor, fixture_paths: list[Path],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault injected after the rows went in and the indexes were dropped: the rows, the dropped
+    indexes, the generation and the audit record all roll back (DDL is transactional on both)."""
     from sqlalchemy import inspect
 
     from cloudctl.divisions import bulk
 
     monkeypatch.setattr(bulk, "BULK_ROWS", 10)
-    broken = write_variant("villages", {900: '530824101001,"重复",530824101,53,5308,530824'})
-    paths = [fixture_path(n) for n in ("provinces", "cities", "areas", "streets")] + [broken]
-    with pytest.raises(InputError):
-        import_division_files(store, paths, actor)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr(bulk, "insert_name_history", fail)
+    before = store_state(store)
+    with pytest.raises(RuntimeError, match="injected"):
+        import_division_files(store, fixture_paths, actor)
     with store.connect() as conn:
         names = {ix["name"] for ix in inspect(conn).get_indexes("division")}
-    assert {"ix_division_parent_code", "ix_division_level"} <= names and _count(store) == 0
+    assert {"ix_division_parent_code", "ix_division_level"} <= names
+    assert store_state(store) == before
 
 
 def test_names_that_need_escaping_survive_the_bulk_path(store: Store, actor: Actor, tmp_path: Path,
