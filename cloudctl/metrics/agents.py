@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from cloudctl.coverage.model import CODE_LENGTHS, LEVELS
 from cloudctl.metrics.context import CollectContext
-from cloudctl.metrics.family import Family
+from cloudctl.metrics.family import Family, label_strings
 
 TOWNSHIP_CODE_LENGTH = CODE_LENGTHS[LEVELS.index("township")]  # 9
 
@@ -28,11 +28,11 @@ def collect_agents(ctx: CollectContext) -> list[Family]:
         states[(role, state)] = states.get((role, state), 0) + 1
         if state != "active":
             continue
-        count.add(float(beats), agent_id, division, role)
+        count.add(int(beats), agent_id, division, role)
         if last_ts is not None:
             hb.add(float(last_ts), agent_id, division, role)
     for (role, state), n in sorted(states.items()):
-        agents.add(float(n), role, state)
+        agents.add(n, role, state)
     return [agents, hb, count]
 
 
@@ -55,10 +55,12 @@ def collect_links(ctx: CollectContext) -> list[Family]:
         return [up, loss, rtt, checked]
     link_ids, divisions, ups, losses, rtts, checks = zip(*rows, strict=True)
     keys = [(lk, d, d[:2]) for lk, d in zip(link_ids, divisions, strict=True)]
-    up.extend(keys, [float(u) for u in ups])
-    checked.extend(keys, [float(c) for c in checks])
-    pairs = [(k, v) for k, v in zip(keys, losses, strict=True) if v is not None]
-    loss.extend([k for k, _ in pairs], [float(v) for _, v in pairs])
-    pairs = [(k, v) for k, v in zip(keys, rtts, strict=True) if v is not None]
-    rtt.extend([k for k, _ in pairs], [float(v) for _, v in pairs])
+    texts = label_strings(labels, keys)  # escaped once, shared by the four families
+    up.extend(keys, map(int, ups))
+    checked.extend(keys, map(float, checks))
+    up.label_text = checked.label_text = texts
+    for family, column in ((loss, losses), (rtt, rtts)):
+        present = [i for i, v in enumerate(column) if v is not None]
+        family.extend([keys[i] for i in present], [float(column[i]) for i in present])
+        family.label_text = texts if len(present) == len(texts) else [texts[i] for i in present]
     return [up, loss, rtt, checked]

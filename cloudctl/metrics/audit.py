@@ -71,10 +71,10 @@ def collect_audit(ctx: CollectContext, watcher: ChainWatcher) -> list[Family]:
     s = watcher.check(ctx.conn, ctx.now)
     ok = Family("cloudctl_audit_chain_ok", "gauge",
                 "1 when every audit log row and the head verify (hash chain intact), else 0.")
-    ok.add(1.0 if s.ok else 0.0)
+    ok.add(1 if s.ok else 0)
     entries = Family("cloudctl_audit_log_entries", "gauge",
                      "Entries appended to the audit log (its head sequence number).")
-    entries.add(float(s.entries))
+    entries.add(s.entries)
     full = Family("cloudctl_audit_chain_full_verification_timestamp_seconds", "gauge",
                   "When the whole audit chain was last verified (Unix time).")
     full.add(float(s.full_at or 0.0))

@@ -40,8 +40,8 @@ def collect_coverage(ctx: CollectContext) -> list[Family]:
             if not lv.total:
                 continue
             ratio.add(lv.ratio, lv.level, child.code)
-            divisions.add(float(lv.covered), lv.level, child.code, "covered")
-            divisions.add(float(lv.total - lv.covered), lv.level, child.code, "uncovered")
+            divisions.add(int(lv.covered), lv.level, child.code, "covered")
+            divisions.add(int(lv.total - lv.covered), lv.level, child.code, "uncovered")
     return [ratio, divisions, *_targets(ctx, rollup)]
 
 

@@ -94,23 +94,23 @@ class Exposition:
             try:
                 with self.store.connect() as conn:
                     families += collect(CollectContext(conn, self.store, now, tables))
-                success.add(1.0, name)
+                success.add(1, name)
             except Exception:  # one broken part must not take the whole exposition down
                 log.exception("metrics collector %s failed", name)
-                success.add(0.0, name)
+                success.add(0, name)
         families.append(success)
         return render(families)
 
     def _info(self) -> Family:
         f = Family("cloudctl_build_info", "gauge", "cloudctl's version and store dialect (always 1).",
                    ("version", "store"))
-        f.add(1.0, _version(), self.store.dialect)
+        f.add(1, _version(), self.store.dialect)
         return f
 
     def _self_metrics(self) -> str:
         builds = Family("cloudctl_exposition_builds_total", "counter",
                         "Times this process rebuilt the exposition because the data changed.")
-        builds.add(float(self.builds))
+        builds.add(self.builds)
         last = Family("cloudctl_exposition_build_duration_seconds", "gauge",
                       "How long the last rebuild of the exposition took.")
         last.add(self.last_build_seconds)

@@ -25,15 +25,26 @@ def escape_help(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n")
 
 
+_SPECIAL = {"inf": "+Inf", "-inf": "-Inf", "nan": "NaN"}
+
+
 def format_value(v: float) -> str:
-    """Go's float formatting as Prometheus reads it: integers without a fraction, ±Inf, NaN."""
-    if v != v:  # NaN
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return repr(float(v))
+    """Go-readable number text: ints as digits, floats by repr (shortest round-trip), ±Inf, NaN."""
+    r = repr(v)
+    return _SPECIAL.get(r, r)
+
+
+def format_values(values: Sequence[float]) -> list[str]:
+    """format_value over a whole column, at C speed when every value is finite (the usual case)."""
+    texts = list(map(repr, values))
+    if all(map(math.isfinite, values)):
+        return texts
+    return [_SPECIAL.get(t, t) for t in texts]
+
+
+def _needs_escape(column: tuple[str, ...]) -> bool:
+    joined = "".join(column)
+    return "\\" in joined or '"' in joined or "\n" in joined
 
 
 @dataclass
@@ -46,6 +57,7 @@ class Family:
     labels: tuple[str, ...] = ()
     rows: list[tuple[str, ...]] = field(default_factory=list)  # label values, one tuple per sample
     values: list[float] = field(default_factory=list)
+    label_text: list[str] | None = None  # label_strings(labels, rows), when shared with other families
 
     def add(self, value: float, *label_values: str) -> None:
         self.rows.append(tuple(label_values))
@@ -62,19 +74,27 @@ class Family:
         return [(dict(zip(self.labels, r, strict=True)), v) for r, v in zip(self.rows, self.values, strict=True)]
 
 
+def label_strings(labels: Sequence[str], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """The `{name="value",...}` part of each sample, escaped; compute once, share between families."""
+    if not rows:
+        return []
+    columns = list(zip(*rows, strict=True))
+    columns = [tuple(map(escape_label_value, c)) if _needs_escape(c) else c for c in columns]
+    template = "{" + ",".join(f'{n}="%s"' for n in labels) + "}"
+    return [template % row for row in zip(*columns, strict=True)]
+
+
 def _render_family(f: Family) -> str:
+    """Column-wise: escaping is checked once per label column, each line is one %-format."""
     head = f"# HELP {f.name} {escape_help(f.help)}\n# TYPE {f.name} {f.kind}\n"
     if not f.values:
         return head
+    values = format_values(f.values)
     if not f.labels:
-        return head + "".join(f"{f.name} {format_value(v)}\n" for v in f.values)
-    names = [f'{n}="' for n in f.labels]
-    prefix = f.name + "{"
-    lines = []
-    for row, v in zip(f.rows, f.values, strict=True):
-        labels = '",'.join(n + escape_label_value(x) for n, x in zip(names, row, strict=True))
-        lines.append(f'{prefix}{labels}"}} {format_value(v)}\n')
-    return head + "".join(lines)
+        return head + "".join(f"{f.name} {v}\n" for v in values)
+    texts = f.label_text if f.label_text is not None else label_strings(f.labels, f.rows)
+    template = f.name + "%s %s\n"
+    return head + "".join([template % pair for pair in zip(texts, values, strict=True)])
 
 
 def render(families: Sequence[Family]) -> str:

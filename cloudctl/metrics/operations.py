@@ -6,9 +6,11 @@ scraped cleanly. Expected shapes:
 
 - cloud_department(code, status) + cloud_department_quota(dept_code, resource, value): quotas;
   cloud_usage(dept_code, resource, value): usage snapshots, when the cloud capability stores them.
-- gateway_publication(state): publications per state; gateway_drift(gateway, drift): 1 when a
-  gateway's running ruleset differs from its approved publication.
-- approval_request(kind, state, due_at): requests per kind and state; overdue = pending past due_at.
+- gateway_publication(gateway, request_id) joined to approval_request(id, status): publications
+  per gateway and state (the state of their approval request); gateway_deploy(gateway, host,
+  action, status, drift_items): the latest `verify` per gateway and host says whether it drifted.
+- approval_request(kind, status, deadline_at): requests per kind and state; overdue = pending
+  past deadline_at.
 """
 
 from __future__ import annotations
@@ -22,16 +24,16 @@ from cloudctl.metrics.family import Family
 
 # Store quota names -> (metric resource label, factor to base units). OpenStack's ram quota is
 # in MiB and gigabytes in GiB; Prometheus wants bytes.
-RESOURCE_UNITS: dict[str, tuple[str, float]] = {"ram": ("ram_bytes", 2.0**20), "ram_mb": ("ram_bytes", 2.0**20),
-                                                "gigabytes": ("volume_bytes", 2.0**30)}
+RESOURCE_UNITS: dict[str, tuple[str, int]] = {"ram": ("ram_bytes", 2**20), "ram_mb": ("ram_bytes", 2**20),
+                                              "gigabytes": ("volume_bytes", 2**30)}
 
 
 def _has_columns(ctx: CollectContext, table: str, *cols: str) -> bool:
     return ctx.has(table) and set(cols) <= ctx.columns(table)
 
 
-def _resource(name: str, value: float) -> tuple[str, float]:
-    label, factor = RESOURCE_UNITS.get(name, (name, 1.0))
+def _resource(name: str, value: int) -> tuple[str, float]:
+    label, factor = RESOURCE_UNITS.get(name, (name, 1))
     return label, value * factor
 
 
@@ -40,7 +42,7 @@ def _per_department(ctx: CollectContext, family: Family, table: str) -> None:
         f"SELECT q.dept_code, q.resource, q.value FROM {table} q JOIN cloud_department d ON d.code = q.dept_code "
         "WHERE d.status = 'active' ORDER BY q.dept_code, q.resource")).all()
     for dept, resource, value in rows:
-        label, v = _resource(resource, float(value))
+        label, v = _resource(resource, int(value))
         family.add(v, dept, label)
 
 
@@ -63,39 +65,54 @@ def collect_quotas(ctx: CollectContext) -> list[Family]:
 
 def collect_gateway(ctx: CollectContext) -> list[Family]:
     out = []
-    if _has_columns(ctx, "gateway_publication", "state"):
-        pubs = Family("cloudctl_gateway_publications", "gauge", "Gateway publications per state.", ("state",))
-        for state, n in ctx.conn.execute(text(
-                "SELECT state, count(*) FROM gateway_publication GROUP BY state ORDER BY state")):
-            pubs.add(float(n), str(state))
+    if _has_columns(ctx, "gateway_publication", "gateway", "request_id") and _has_columns(
+            ctx, "approval_request", "id", "status"):
+        pubs = Family("cloudctl_gateway_publications", "gauge",
+                      "Publications per gateway and the state of their approval request.", ("gateway", "state"))
+        for gw, state, n in ctx.conn.execute(text(
+                "SELECT p.gateway, COALESCE(r.status, 'unknown'), count(*) FROM gateway_publication p "
+                "LEFT JOIN approval_request r ON r.id = p.request_id GROUP BY p.gateway, r.status "
+                "ORDER BY p.gateway, r.status")):
+            pubs.add(int(n), str(gw), str(state))
         out.append(pubs)
-    if _has_columns(ctx, "gateway_drift", "gateway", "drift"):
+    if _has_columns(ctx, "gateway_deploy", "id", "gateway", "host", "action", "status", "drift_items"):
+        labels = ("gateway", "host")
         drift = Family("cloudctl_gateway_drift", "gauge",
-                       "1 when the gateway's running ruleset differs from its approved publication.", ("gateway",))
-        for gw, d in ctx.conn.execute(text("SELECT gateway, drift FROM gateway_drift ORDER BY gateway")):
-            drift.add(1.0 if d else 0.0, str(gw))
-        out.append(drift)
+                       "1 when the last verify found the host's running ruleset differs from the approved one.",
+                       labels)
+        items = Family("cloudctl_gateway_drift_items", "gauge", "Differences the last verify found.", labels)
+        for gw, host, status, n in ctx.conn.execute(text(
+                "SELECT d.gateway, d.host, d.status, d.drift_items FROM gateway_deploy d JOIN "
+                "(SELECT max(id) AS id FROM gateway_deploy WHERE action = 'verify' GROUP BY gateway, host) v "
+                "ON v.id = d.id ORDER BY d.gateway, d.host")):
+            drifted = status != "in-sync"
+            drift.add(1 if drifted else 0, str(gw), str(host))
+            items.add(int(n or 0) if drifted else 0, str(gw), str(host))
+        out += [drift, items]
     return out
 
 
 def collect_approvals(ctx: CollectContext) -> list[Family]:
-    if not _has_columns(ctx, "approval_request", "kind", "state", "due_at"):
+    if not _has_columns(ctx, "approval_request", "kind", "status", "deadline_at"):
         return []
     requests = Family("cloudctl_approval_requests", "gauge", "Approval requests per kind and state.",
                       ("kind", "state"))
     overdue = Family("cloudctl_approval_requests_overdue", "gauge",
-                     "Pending approval requests past their due time, per kind.", ("kind",))
+                     "Pending approval requests past their deadline, per kind.", ("kind",))
     counts: dict[tuple[str, str], int] = {}
     late: dict[str, int] = {}
-    for kind, state, due in ctx.conn.execute(text("SELECT kind, state, due_at FROM approval_request")):
-        counts[(kind, state)] = counts.get((kind, state), 0) + 1
+    for kind, state, n in ctx.conn.execute(text(
+            "SELECT kind, status, count(*) FROM approval_request GROUP BY kind, status")):
+        counts[(kind, state)] = int(n)
         late.setdefault(kind, 0)
-        if state == "pending" and due is not None and _epoch(due) < ctx.now:
+    for kind, deadline in ctx.conn.execute(text(
+            "SELECT kind, deadline_at FROM approval_request WHERE status = 'pending'")):
+        if deadline is not None and _epoch(deadline) < ctx.now:
             late[kind] += 1
     for (kind, state), n in sorted(counts.items()):
-        requests.add(float(n), kind, state)
+        requests.add(n, kind, state)
     for kind, n in sorted(late.items()):
-        overdue.add(float(n), kind)
+        overdue.add(n, kind)
     return [requests, overdue]
 
 

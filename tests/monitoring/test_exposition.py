@@ -110,7 +110,7 @@ def test_render_escapes_label_values_and_formats_numbers() -> None:
     f.add(0.5, "plain")
     f.add(float("inf"), "inf")
     out = render([f])
-    assert 'cloudctl_x{a="quote \\" back \\\\ nl \\n"} 1\n' in out
+    assert 'cloudctl_x{a="quote \\" back \\\\ nl \\n"} 1.0\n' in out
     assert 'cloudctl_x{a="plain"} 0.5\n' in out and 'cloudctl_x{a="inf"} +Inf\n' in out
     parsed = parse_exposition(out)["cloudctl_x"]
     assert parsed[0] == ({"a": 'quote " back \\ nl \n'}, 1.0)

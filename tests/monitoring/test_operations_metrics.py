@@ -1,4 +1,4 @@
-"""Quota, gateway and approval metrics: read when their tables are present, in base units."""
+"""Quota, gateway and approval metrics from their capabilities' tables, in base units."""
 
 from __future__ import annotations
 
@@ -7,36 +7,35 @@ from sqlalchemy import text
 from cloudctl.metrics import Exposition
 from cloudctl.metrics.prom import parse_exposition
 
-NOW = 1_790_000_000.0
+NOW = 1_790_000_000.0  # 2026-09-21
 
-SHAPES = [
-    "CREATE TABLE IF NOT EXISTS cloud_department (code VARCHAR(32) PRIMARY KEY, name TEXT NOT NULL, "
-    "division_code VARCHAR(12) NOT NULL, contact TEXT, status VARCHAR(16) NOT NULL, cidr VARCHAR(64), "
-    "created_at VARCHAR(40) NOT NULL, retired_at VARCHAR(40))",
-    "CREATE TABLE IF NOT EXISTS cloud_department_quota (dept_code VARCHAR(32), resource VARCHAR(32), "
-    "value BIGINT NOT NULL, PRIMARY KEY (dept_code, resource))",
-    "CREATE TABLE cloud_usage (dept_code VARCHAR(32), resource VARCHAR(32), value BIGINT NOT NULL)",
-    "CREATE TABLE gateway_publication (id INTEGER PRIMARY KEY, state VARCHAR(16) NOT NULL)",
-    "CREATE TABLE gateway_drift (gateway VARCHAR(64) PRIMARY KEY, drift SMALLINT NOT NULL)",
-    "CREATE TABLE approval_request (id INTEGER PRIMARY KEY, kind VARCHAR(32), state VARCHAR(16), due_at VARCHAR(40))",
-]
+# cloud_usage is not (yet) a table of the cloud capability: the collector reads it when present.
+USAGE = "CREATE TABLE cloud_usage (dept_code VARCHAR(32), resource VARCHAR(32), value BIGINT NOT NULL)"
 ROWS = [
     "INSERT INTO cloud_department (code, name, division_code, status, created_at) VALUES "
     "('health', 'Health', '11', 'active', 'x'), ('old', 'Old', '11', 'retired', 'x')",
     "INSERT INTO cloud_department_quota VALUES ('health', 'vcpus', 20), ('health', 'ram', 51200), "
     "('health', 'gigabytes', 500), ('old', 'vcpus', 4)",
     "INSERT INTO cloud_usage VALUES ('health', 'vcpus', 19), ('health', 'ram', 1024)",
-    "INSERT INTO gateway_publication (state) VALUES ('approved'), ('approved'), ('pending'), ('deployed')",
-    "INSERT INTO gateway_drift VALUES ('gw-1', 0), ('gw-2', 1)",
-    "INSERT INTO approval_request (kind, state, due_at) VALUES "
-    "('resource', 'pending', '2026-01-01T00:00:00+00:00'), ('resource', 'pending', '2027-01-01T00:00:00+00:00'), "
-    "('resource', 'approved', '2026-01-01T00:00:00+00:00'), ('publication', 'pending', NULL)",
+    "INSERT INTO approval_request (id, kind, title, requester, payload, policy_name, policy, status, created_at, "
+    "deadline_at) VALUES "
+    "(1, 'resource', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2026-01-01T00:00:00+00:00'), "
+    "(2, 'resource', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2027-01-01T00:00:00+00:00'), "
+    "(3, 'resource', 't', 'r', '{}', 'p', '{}', 'approved', 'x', '2026-01-01T00:00:00+00:00'), "
+    "(4, 'publication', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2027-01-01T00:00:00+00:00'), "
+    "(5, 'publication', 't', 'r', '{}', 'p', '{}', 'approved', 'x', '2026-01-01T00:00:00+00:00')",
+    "INSERT INTO gateway_publication (gateway, position, name, body, request_id, updated_at) VALUES "
+    "('gw-1', 1, 'a', '{}', 4, 'x'), ('gw-1', 2, 'b', '{}', 5, 'x'), ('gw-2', 1, 'c', '{}', 5, 'x')",
+    "INSERT INTO gateway_deploy (id, gateway, host, action, status, drift_items, at, actor) VALUES "
+    "(1, 'gw-1', 'h1', 'verify', 'drift', 3, 'x', 'a'), (2, 'gw-1', 'h1', 'verify', 'in-sync', 0, 'x', 'a'), "
+    "(3, 'gw-2', 'h2', 'verify', 'in-sync', 0, 'x', 'a'), (4, 'gw-2', 'h2', 'verify', 'drift', 2, 'x', 'a'), "
+    "(5, 'gw-2', 'h2', 'deploy', 'confirmed', NULL, 'x', 'a')",
 ]
 
 
-def test_operations_metrics_when_tables_are_present(seeded_sqlite) -> None:  # type: ignore[no-untyped-def]
+def test_operations_metrics_from_their_tables(seeded_sqlite) -> None:  # type: ignore[no-untyped-def]
     with seeded_sqlite.begin() as conn:
-        for sql in SHAPES + ROWS:
+        for sql in [USAGE, *ROWS]:
             conn.execute(text(sql))
     s = parse_exposition(Exposition(seeded_sqlite, clock=lambda: NOW).text())
     quota = {(x["department"], x["resource"]): v for x, v in s["cloudctl_department_quota"]}
@@ -44,10 +43,19 @@ def test_operations_metrics_when_tables_are_present(seeded_sqlite) -> None:  # t
                      ("health", "volume_bytes"): 500 * 2**30}  # retired departments left out
     usage = {(x["department"], x["resource"]): v for x, v in s["cloudctl_department_usage"]}
     assert usage == {("health", "vcpus"): 19, ("health", "ram_bytes"): 1024 * 2**20}
-    assert {x["state"]: v for x, v in s["cloudctl_gateway_publications"]} == {"approved": 2, "pending": 1,
-                                                                              "deployed": 1}
-    assert {x["gateway"]: v for x, v in s["cloudctl_gateway_drift"]} == {"gw-1": 0, "gw-2": 1}
+    pubs = {(x["gateway"], x["state"]): v for x, v in s["cloudctl_gateway_publications"]}
+    assert pubs == {("gw-1", "pending"): 1, ("gw-1", "approved"): 1, ("gw-2", "approved"): 1}
+    assert {x["gateway"]: v for x, v in s["cloudctl_gateway_drift"]} == {"gw-1": 0, "gw-2": 1}  # latest verify
+    assert {x["gateway"]: v for x, v in s["cloudctl_gateway_drift_items"]} == {"gw-1": 0, "gw-2": 2}
     req = {(x["kind"], x["state"]): v for x, v in s["cloudctl_approval_requests"]}
-    assert req == {("resource", "pending"): 2, ("resource", "approved"): 1, ("publication", "pending"): 1}
+    assert req == {("resource", "pending"): 2, ("resource", "approved"): 1, ("publication", "pending"): 1,
+                   ("publication", "approved"): 1}
     assert {x["kind"]: v for x, v in s["cloudctl_approval_requests_overdue"]} == {"resource": 1, "publication": 0}
     assert all(v == 1.0 for _, v in s["cloudctl_collector_success"])
+
+
+def test_without_rows_the_families_are_empty_not_missing(seeded_sqlite) -> None:  # type: ignore[no-untyped-def]
+    body = Exposition(seeded_sqlite, clock=lambda: NOW).text()
+    for name in ("cloudctl_department_quota", "cloudctl_gateway_drift", "cloudctl_approval_requests_overdue"):
+        assert f"# TYPE {name} gauge" in body and f"\n{name}{{" not in body
+    assert "cloudctl_department_usage" not in body  # no usage table: nothing at all
