@@ -89,10 +89,10 @@ def _coverage(flows: list[PubFlow], grid: Grid) -> tuple[list[int], list[int], d
 def _conflicts(grid: Grid) -> dict[tuple[int, int], int]:
     """(earlier, later) -> shared flow count, for overlapping publications differing in expiry or owner."""
     shared: dict[tuple[int, int], int] = defaultdict(int)
-    for (group, i, j), entries in grid.cells.items():
+    for (gid, i, j), entries in grid.cells.items():
         if len(entries) < 2:
             continue
-        src, dst = grid.src_segment(group, i), grid.dst_segment(group, j)
+        src, dst = grid.src_segment(gid, i), grid.dst_segment(gid, j)
         cell_size = (src[1] - src[0] + 1) * (dst[1] - dst[0] + 1)
         entries = sorted(entries)
         for a in range(len(entries)):

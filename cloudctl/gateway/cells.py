@@ -22,59 +22,64 @@ T = TypeVar("T")
 
 @dataclass
 class Grid(Generic[T]):
-    """Segments per group and the entries of every occupied cell."""
+    """Groups (by index), their segments, and the entries of every occupied cell (gid, i, j)."""
 
-    src_bounds: dict[Hashable, list[int]] = field(default_factory=dict)
-    dst_bounds: dict[Hashable, list[int]] = field(default_factory=dict)
-    cells: dict[tuple[Hashable, int, int], list[tuple[T, tuple[Interval, ...]]]] = field(default_factory=dict)
+    groups: list[Hashable] = field(default_factory=list)
+    src_bounds: list[list[int]] = field(default_factory=list)
+    dst_bounds: list[list[int]] = field(default_factory=list)
+    cells: dict[tuple[int, int, int], list[tuple[T, tuple[Interval, ...]]]] = field(default_factory=dict)
 
-    def src_segment(self, group: Hashable, i: int) -> Interval:
-        b = self.src_bounds[group]
+    def src_segment(self, gid: int, i: int) -> Interval:
+        b = self.src_bounds[gid]
         return b[i], b[i + 1] - 1
 
-    def dst_segment(self, group: Hashable, j: int) -> Interval:
-        b = self.dst_bounds[group]
+    def dst_segment(self, gid: int, j: int) -> Interval:
+        b = self.dst_bounds[gid]
         return b[j], b[j + 1] - 1
 
 
 def build_grid(items: Iterable[tuple[Hashable, Interval, Interval, tuple[Interval, ...], T]]) -> Grid[T]:
     """items: (group, src interval, dst interval, normalised ports, tag). Cells keep input order."""
-    items = list(items)
-    src_distinct: dict[Hashable, set[Interval]] = defaultdict(set)
-    dst_distinct: dict[Hashable, set[Interval]] = defaultdict(set)
-    for group, src, dst, _, _ in items:
-        src_distinct[group].add(src)
-        dst_distinct[group].add(dst)
     grid: Grid[T] = Grid()
-    src_span = _spans(src_distinct, grid.src_bounds)
-    dst_span = _spans(dst_distinct, grid.dst_bounds)
-    cells: dict[tuple[Hashable, int, int], list[tuple[T, tuple[Interval, ...]]]] = defaultdict(list)
+    gids: dict[Hashable, int] = {}
+    src_sets: list[set[Interval]] = []
+    dst_sets: list[set[Interval]] = []
+    rows: list[tuple[int, Interval, Interval, tuple[Interval, ...], T]] = []
     for group, src, dst, ports, tag in items:
-        i0, i1 = src_span[group][src]
-        j0, j1 = dst_span[group][dst]
+        gid = gids.get(group)
+        if gid is None:
+            gid = gids[group] = len(gids)
+            grid.groups.append(group)
+            src_sets.append(set())
+            dst_sets.append(set())
+        src_sets[gid].add(src)
+        dst_sets[gid].add(dst)
+        rows.append((gid, src, dst, ports, tag))
+    src_span = [_spans(intervals, grid.src_bounds) for intervals in src_sets]
+    dst_span = [_spans(intervals, grid.dst_bounds) for intervals in dst_sets]
+    cells: dict[tuple[int, int, int], list[tuple[T, tuple[Interval, ...]]]] = defaultdict(list)
+    for gid, src, dst, ports, tag in rows:
+        i0, i1 = src_span[gid][src]
+        j0, j1 = dst_span[gid][dst]
         if i1 - i0 == 1 and j1 - j0 == 1:
-            cells[(group, i0, j0)].append((tag, ports))
+            cells[(gid, i0, j0)].append((tag, ports))
             continue
         for i in range(i0, i1):
             for j in range(j0, j1):
-                cells[(group, i, j)].append((tag, ports))
+                cells[(gid, i, j)].append((tag, ports))
     grid.cells = dict(cells)
     return grid
 
 
-def _spans(distinct: dict[Hashable, set[Interval]],
-           bounds_out: dict[Hashable, list[int]]) -> dict[Hashable, dict[Interval, tuple[int, int]]]:
-    """Per group: breakpoints into bounds_out, and each distinct interval's segment index range."""
-    spans: dict[Hashable, dict[Interval, tuple[int, int]]] = {}
-    for group, intervals in distinct.items():
-        points = set()
-        for lo, hi in intervals:
-            points.add(lo)
-            points.add(hi + 1)
-        bounds = sorted(points)
-        bounds_out[group] = bounds
-        spans[group] = {(lo, hi): (bisect_left(bounds, lo), bisect_left(bounds, hi + 1)) for lo, hi in intervals}
-    return spans
+def _spans(intervals: set[Interval], bounds_out: list[list[int]]) -> dict[Interval, tuple[int, int]]:
+    """Append the group's breakpoints to bounds_out; each distinct interval's segment index range."""
+    points = set()
+    for lo, hi in intervals:
+        points.add(lo)
+        points.add(hi + 1)
+    bounds = sorted(points)
+    bounds_out.append(bounds)
+    return {(lo, hi): (bisect_left(bounds, lo), bisect_left(bounds, hi + 1)) for lo, hi in intervals}
 
 
 def merge_runs(indices: list[int]) -> list[tuple[int, int]]:

@@ -19,6 +19,7 @@ from cloudctl.gateway.netspace import AddressError, Interval, covers, normalize,
 from cloudctl.gateway.policy import NAME_RE, NodePath, Policy, format_path
 from cloudctl.gateway.topology import ZoneIndex
 
+_NAMES_RE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\n)*")
 IFNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 EGRESS_CLASSES = frozenset("BD")  # through this gateway's unified exit (docs/gateway.md)
 DEDICATED_CLASSES = frozenset("DE")
@@ -52,6 +53,10 @@ class _Checker:
             return None
 
     def unique(self, items: Iterable[tuple[NodePath, str]], what: str) -> None:
+        items = list(items)
+        names = [name for _, name in items]
+        if len(set(names)) == len(names) and _NAMES_RE.fullmatch("\n".join(names) + "\n"):
+            return  # the common case, in two C-level passes; otherwise find and name each problem
         seen: dict[str, NodePath] = {}
         for path, name in items:
             if not NAME_RE.match(name):
@@ -242,7 +247,8 @@ class _Checker:
                     if len(self.problems) == before and wanted:
                         parsed_ports[specs] = wanted
                 all_valid, offered = offered_ports[service.name]
-                if wanted and all_valid and not covers(offered, wanted):
+                if wanted and all_valid and (len(wanted) != 1 or not _inside_one(offered, wanted[0])) \
+                        and not covers(offered, wanted):
                     self.add(("publications", i, "ports"),
                              f"ports must be among the service's ports ({_fmt(service.ports)})")
             if portal is None:
@@ -283,6 +289,11 @@ class _Checker:
                 first, later = sorted((a, b), key=lambda x: x[4])
                 self.add(later[4], f"subnet overlaps a subnet of department {first[3]!r}",
                          "each address belongs to one department")
+
+
+def _inside_one(offered: list[Interval], wanted: Interval) -> bool:
+    lo, hi = wanted
+    return any(a <= lo and hi <= b for a, b in offered)
 
 
 def _host(text: str) -> int:

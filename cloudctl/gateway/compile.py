@@ -40,22 +40,22 @@ def publication_elements(flows: list[PubFlow], grid: Grid | None = None
     grid = grid if grid is not None else flow_grid(flows)
     names = {f.order: f.name for f in flows}
     runs: dict[tuple, list[int]] = defaultdict(list)
-    for (group, i, j), entries in grid.cells.items():
+    for (gid, i, j), entries in grid.cells.items():
         if len(entries) == 1:  # the common case: one publication owns the cell
             tag, ports = entries[0]
             for piece in ports:
-                runs[(group, j, piece, tag[0])].append(i)
+                runs[(gid, j, piece, tag[0])].append(i)
             continue
         covered: list[Interval] = []
         for tag, ports in sorted(entries):
             for piece in subtract(ports, covered):
-                runs[(group, j, piece, tag[0])].append(i)
+                runs[(gid, j, piece, tag[0])].append(i)
             covered = normalize([*covered, *ports])
     text_cache: dict[tuple[int, int, int], str] = {}
     out: dict[tuple[str, str, int], list[tuple]] = defaultdict(list)
-    for (group, j, (plo, phi), order), indices in runs.items():
-        family, iif, oif, proto = group
-        sb, db = grid.src_bounds[group], grid.dst_bounds[group]
+    for (gid, j, (plo, phi), order), indices in runs.items():
+        family, iif, oif, proto = grid.groups[gid]
+        sb, db = grid.src_bounds[gid], grid.dst_bounds[gid]
         dlo, dhi = db[j], db[j + 1] - 1
         dst = text_cache.get((family, dlo, dhi)) or text_cache.setdefault(
             (family, dlo, dhi), format_address_range(family, dlo, dhi))

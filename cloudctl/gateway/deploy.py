@@ -62,7 +62,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("pending", "confirmed", "in-sync", "already-confirmed")
+        return self.status in ("pending", "confirmed", "in-sync", "already-confirmed", "checked")
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"action": self.action, "gateway": self.gateway, "status": self.status,
@@ -141,8 +141,11 @@ def _host_failure(result: PlaybookResult, host: str) -> tuple[str, str]:
 
 
 def deploy_ruleset(target: GatewayTarget, ruleset: str, *, confirm_within: int, settings: RunSettings | None = None,
-                   on_host: Listener | None = None, deploy_id: str | None = None) -> Outcome:
-    """Apply RULESET on the gateway, commit-confirmed (confirm_within=0: confirmed at once)."""
+                   on_host: Listener | None = None, deploy_id: str | None = None, check: bool = False) -> Outcome:
+    """Apply RULESET on the gateway, commit-confirmed (confirm_within=0: confirmed at once).
+
+    check=True: a dry run — upload and `nft -c` on the host, apply nothing (status "checked").
+    """
     if confirm_within < 0:
         raise InputError("--confirm-within must be 0 or more seconds", field="--confirm-within")
     deploy_id = deploy_id or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
@@ -151,13 +154,16 @@ def deploy_ruleset(target: GatewayTarget, ruleset: str, *, confirm_within: int, 
         src = Path(tmp) / f"{target.name}.nft"
         src.write_text(ruleset)
         result = run_playbook("gateway-apply.yml", target.inventory, limit=target.name, settings=settings,
-                              on_host=on_host, extravars={"gateway_nft_ruleset_src": str(src),
+                              on_host=on_host, check=check, extravars={"gateway_nft_ruleset_src": str(src),
                                                           "gateway_nft_confirm_within": confirm_within,
                                                           "gateway_nft_deploy_id": deploy_id})
     outcome = Outcome("deploy", target.name, "failed", deploy_id, digest, playbook=result)
     host = result.hosts.get(target.name)
     if host is None or not host.succeeded:
         outcome.status, outcome.message = _host_failure(result, target.name)
+        return outcome
+    if check:
+        outcome.status, outcome.message = "checked", "the gateway's nft accepts the ruleset (dry run: nothing applied)"
         return outcome
     state = _commit_state(result, target.name, APPLY_TASK)
     outcome.commit_state = state
@@ -268,14 +274,17 @@ def record_outcome(store: Any, actor: Any, outcome: Outcome) -> None:
 
 
 def deploy_gateway(store: Any, actor: Any, name_or_file: str, *, confirm_within: int, at: dt.date | None = None,
-                   settings: RunSettings | None = None, on_host: Listener | None = None) -> Outcome:
+                   settings: RunSettings | None = None, on_host: Listener | None = None,
+                   check: bool = False) -> Outcome:
     from cloudctl.gateway.compile import compile_ruleset
 
     policy = resolve_policy(name_or_file, store)
     ruleset = compile_ruleset(policy, at)
     target = gateway_target(store, policy.gateway.name, policy.gateway.management_address)
-    outcome = deploy_ruleset(target, ruleset, confirm_within=confirm_within, settings=settings, on_host=on_host)
-    record_outcome(store, actor, outcome)
+    outcome = deploy_ruleset(target, ruleset, confirm_within=confirm_within, settings=settings, on_host=on_host,
+                             check=check)
+    if not check:  # a dry run changes nothing: nothing to record
+        record_outcome(store, actor, outcome)
     return outcome
 
 

@@ -44,7 +44,8 @@ def diff_policies(old: Semantics, new: Semantics, at: dt.date, examples: int = 3
     grid = build_grid([*_items(old, 0, at), *_items(new, 1, at)])
     changes: dict[tuple[str, str, str], Change] = {}
     seen_sources: set[tuple] = set()
-    for (group, i, j), entries in grid.cells.items():
+    for (gid, i, j), entries in grid.cells.items():
+        group = grid.groups[gid]
         old_ports = normalize(iv for t, p in entries if t[0] == 0 for iv in p)
         new_ports = normalize(iv for t, p in entries if t[0] == 1 for iv in p)
         for side, gained in ((1, subtract(new_ports, old_ports)), (0, subtract(old_ports, new_ports))):
@@ -58,7 +59,7 @@ def diff_policies(old: Semantics, new: Semantics, at: dt.date, examples: int = 3
                 rest = subtract(rest, mine)
                 key = (tag[2], tag[3], "opened" if side == 1 else "closed")
                 change = changes.setdefault(key, Change(*key))
-                src, dst = grid.src_segment(group, i), grid.dst_segment(group, j)
+                src, dst = grid.src_segment(gid, i), grid.dst_segment(gid, j)
                 family, iif, oif, proto = group
                 if tag[2] == "egress":  # counted in source addresses: the destination is the internet
                     if (key, group, i) in seen_sources:

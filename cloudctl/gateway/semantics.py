@@ -132,6 +132,7 @@ def build_semantics(policy: Policy) -> Semantics:
     placed_portals = {name: [(f, (lo, hi), zone_of(f, lo, hi)) for f, lo, hi in addresses]
                       for name, addresses in portals.items()}
     iface = topo.iface
+    new_flow = tuple.__new__  # PubFlow(...) without the generated __new__'s frame: 5,000 flows add up
     flows: list[PubFlow] = []
     for order, (pub, ports) in enumerate(zip(policy.publications, publication_ports(policy), strict=True)):
         s_family, s_span, s_zone, proto = placed_services[pub.service]
@@ -145,8 +146,8 @@ def build_semantics(policy: Policy) -> Semantics:
             else:
                 src, dst, src_zone, dst_zone = s_span, p_span, s_zone, p_zone
             iif, oif = iface[src_zone], iface[dst_zone]
-            flows.append(PubFlow(order, pub.name, family, iif, oif, src, dst, src_zone, dst_zone, proto,
-                                 ports, pub.expires, pub.owner, (family, iif, oif, proto), tag))
+            flows.append(new_flow(PubFlow, (order, pub.name, family, iif, oif, src, dst, src_zone, dst_zone, proto,
+                                            ports, pub.expires, pub.owner, (family, iif, oif, proto), tag)))
     egress: list[EgressFlow] = []
     if topo.internet_zone is not None:
         out_iface = topo.iface[topo.internet_zone]
