@@ -1,6 +1,6 @@
 """cloudctl agent: enrol probe agents (one-time tokens), list and revoke them.
 
-`agent run` (the probe loop) is added here by the agent capability.
+`agent run` (the probe loop) comes from cloudctl.cli.agent_run, registered at the bottom.
 """
 
 from __future__ import annotations
@@ -77,3 +77,13 @@ def revoke_cmd(app: AppContext, agent_id: str) -> None:
 
     revoke_agent(app.store, app.actor, agent_id)
     click.echo(f"agent {agent_id} revoked", err=True)
+
+
+def _add_run() -> None:
+    """`agent run` lives in cloudctl.cli.agent_run (the agent capability); it imports only click."""
+    from cloudctl.cli.agent_run import run
+
+    agent.add_command(run)
+
+
+_add_run()
