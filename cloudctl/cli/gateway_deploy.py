@@ -50,16 +50,18 @@ def _emit(outcome: Outcome, fmt: str) -> None:
 @click.argument("name_or_file", metavar="NAME|FILE")
 @click.option("--confirm-within", type=click.IntRange(min=0), default=120, show_default=True,
               help="Seconds before the gateway rolls back unless confirmed (0: no timer, confirm at once).")
+@click.option("--check", is_flag=True, help="Dry run: upload and `nft -c` on the gateway, apply nothing.")
 @_at_option()
 @format_option()
 @pass_app
-def deploy(app: AppContext, name_or_file: str, confirm_within: int, at, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def deploy(app: AppContext, name_or_file: str, confirm_within: int, check: bool, at,  # type: ignore[no-untyped-def]
+           fmt: str) -> None:
     """Compile the policy and apply it on its gateway, commit-confirmed."""
     from cloudctl.gateway.deploy import deploy_gateway
 
-    with host_progress("gateway-apply.yml") as listener:
+    with host_progress("gateway-apply.yml" + (" (check)" if check else "")) as listener:
         outcome = deploy_gateway(app.store, app.actor, name_or_file, confirm_within=confirm_within,
-                                 at=at.date() if at else None, on_host=listener)
+                                 at=at.date() if at else None, on_host=listener, check=check)
     _emit(outcome, fmt)
 
 

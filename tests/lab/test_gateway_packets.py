@@ -219,6 +219,17 @@ def test_06_a_ruleset_failing_nft_check_is_never_applied(lab: LabContext, packet
     assert check_matrix(packet_lab, {}, {"still closed": DENIED_V1["internet -> public zone"]}) == []
 
 
+def test_06b_a_dry_run_deploy_checks_and_applies_nothing(lab: LabContext, packet_lab: PacketLab,
+                                                         policy_v2: Path) -> None:
+    ensure_v1(lab, packet_lab)
+    before, state_before = running_table(packet_lab), commit_state(lab)
+    rc, out = cli_json(lab, "gateway", "deploy", str(policy_v2), "--check")
+    assert rc == 0 and out["status"] == "checked", out
+    assert running_table(packet_lab) == before and commit_state(lab) == state_before
+    candidate = lab.lab.hosts[GATEWAY].state_dir / "gateway" / "candidate.nft"
+    assert "10.10.0.5 . tcp . 8080" in candidate.read_text()  # v2 was uploaded and checked
+
+
 def test_07_a_failed_apply_leaves_the_previous_ruleset_running(lab: LabContext, packet_lab: PacketLab,
                                                               policy_v2: Path) -> None:
     """Fault injection: on the gateway only, `nft -f candidate.nft` fails after `nft -c` passed."""
