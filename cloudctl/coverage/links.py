@@ -221,6 +221,12 @@ def upsert_links(conn: Connection, records: Sequence[LinkRecord], actor: Actor, 
             field, msg = problem
             raise InputError(msg, file=source if lines else None, line=lines[i] if lines else None,
                              field=field, hint=None if lines else f"record {i + 1} ({rec.link_id!r})")
+    ids = [r.link_id for r in records]
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        dup = next(i for i, x in enumerate(ids) if x in seen or seen.add(x))  # type: ignore[func-returns-value]
+        raise InputError(f"duplicate link_id {ids[dup]!r}", file=source if lines else None,
+                         line=lines[dup] if lines else None, field="link_id")
     missing = missing_divisions(conn, (r.division_code for r in records))
     if missing:
         i = next(i for i, r in enumerate(records) if r.division_code in missing)

@@ -90,6 +90,9 @@ def test_upsert_links_bulk_checks_divisions(loaded: Store, actor: Actor) -> None
     with pytest.raises(InputError) as e, loaded.begin() as conn:
         upsert_links(conn, [*recs[:5], LinkRecord("X", "3701", "fiber", 1.0, date(2020, 1, 1))], actor)
     assert e.value.field == "division_code"
+    with pytest.raises(InputError) as e, loaded.begin() as conn:
+        upsert_links(conn, [*recs[:5], recs[2]], actor)
+    assert e.value.field == "link_id" and "B2" in e.value.message
     with loaded.connect() as conn:
         assert len(list_entries(conn, object_type="link")) == 1
 
