@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Connection, delete, insert
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from cloudctl.audit import Actor, record_change
 from cloudctl.audit.log import now_utc
 from cloudctl.errors import ConflictError, InputError, NotFoundError
 from cloudctl.ipam import records as rec
-from cloudctl.ipam.space import Block, best_fit, check_length, describe_free, free_blocks, parse_block
+from cloudctl.ipam.space import (
+    Block,
+    best_fit,
+    block_from_canonical,
+    check_length,
+    describe_free,
+    free_blocks,
+    parse_block,
+)
 from cloudctl.store.tables.ipam import ipam_allocation, ipam_pool
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
@@ -146,13 +154,19 @@ def allocate(conn: Connection, pool_name: str, length: int, owner: str, actor: A
     rec.serialise_writes(conn)
     pool = rec.get_pool(conn, pool_name, lock=True)
     check_length(pool.block, int(length))
-    held = rec.find_allocation(conn, owner=owner)
-    if held is not None:
+    # one query for both: what the pool holds, and what the owner holds anywhere
+    rows = conn.execute(select(ipam_allocation.c.pool_id, ipam_allocation.c.prefix, ipam_allocation.c.owner).where(
+        (ipam_allocation.c.pool_id == pool.id) | (ipam_allocation.c.owner == owner))).all()
+    if any(r.owner == owner for r in rows):
+        held = rec.find_allocation(conn, owner=owner)
+        assert held is not None
         if held.pool_id == pool.id and held.block.prefixlen == int(length):
             return held
         raise ConflictError(f"{owner!r} already holds {held.prefix} in pool {held.pool!r}",
                             hint=f"release it first: cloudctl ipam release --for {owner}")
-    free = free_blocks(pool.block, rec.occupied_blocks(conn, pool))
+    used = [block_from_canonical(r.prefix) for r in rows if r.pool_id == pool.id]
+    children = conn.execute(select(ipam_pool.c.cidr).where(ipam_pool.c.parent_id == pool.id)).scalars()
+    free = free_blocks(pool.block, used + [block_from_canonical(c) for c in children])
     chosen = best_fit(free, int(length))
     if chosen is None:
         raise PoolExhausted(pool.name, pool.cidr, int(length), free)
