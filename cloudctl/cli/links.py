@@ -8,7 +8,7 @@ import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.coverage import ISO_DATE
-from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
 
 LINK_TYPE_CHOICE = click.Choice(["fiber", "mstp", "sdh", "vpn", "wireless", "satellite"])
 COLUMNS = ["link_id", "division_code", "link_type", "bandwidth_mbps", "activated_on", "retired_on", "provider"]
@@ -30,7 +30,8 @@ def import_cmd(app: AppContext, path: str, fmt: str) -> None:
     """
     from cloudctl.coverage.links import import_links_csv
 
-    result = import_links_csv(app.store, path, app.actor)
+    with progress_bar("reading links") as advance:
+        result = import_links_csv(app.store, path, app.actor, progress=advance)
     if fmt == "table":
         click.echo(f"{path}: {result.rows} links: {result.inserted} new, {result.updated} updated, "
                    f"{result.unchanged} unchanged")

@@ -10,7 +10,7 @@ import csv
 import gzip
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -27,6 +27,7 @@ from cloudctl.store.tables.coverage import link as link_table
 COLUMNS: tuple[str, ...] = ("link_id", "division_code", "link_type", "bandwidth_mbps", "activated_on",
                             "retired_on", "provider")
 CHUNK = 5000
+PROGRESS_STEP = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +111,10 @@ def _open_text(path: Path) -> io.TextIOBase:
     return path.open("r", encoding="utf-8-sig", newline="")
 
 
-def read_links_csv(path: str | Path) -> list[tuple[int, LinkRecord]]:
-    """Parse and check a links CSV: (line number, record) pairs, or InputError at file:line:column."""
+def read_links_csv(path: str | Path, progress: Callable[[int], object] | None = None) -> list[tuple[int, LinkRecord]]:
+    """Parse and check a links CSV: (line number, record) pairs, or InputError at file:line:column.
+
+    progress(n) is called after every PROGRESS_STEP rows."""
     path = Path(path)
     name = str(path)
     if not path.is_file():
@@ -155,6 +158,8 @@ def read_links_csv(path: str | Path) -> list[tuple[int, LinkRecord]]:
                                      file=name, line=line, column=col["link_id"], field="link_id")
                 seen[rec.link_id] = line
                 out.append((line, rec))
+                if progress and len(out) % PROGRESS_STEP == 0:
+                    progress(PROGRESS_STEP)
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 text: {e}", file=name, hint="save the file as UTF-8 CSV") from e
     except csv.Error as e:
@@ -252,9 +257,10 @@ def upsert_links(conn: Connection, records: Sequence[LinkRecord], actor: Actor, 
     return result
 
 
-def import_links_csv(store: Store, path: str | Path, actor: Actor) -> ImportResult:
+def import_links_csv(store: Store, path: str | Path, actor: Actor,
+                     progress: Callable[[int], object] | None = None) -> ImportResult:
     """Import a links CSV all-or-nothing: idempotent upsert by link_id, one audit record."""
-    parsed = read_links_csv(path)
+    parsed = read_links_csv(path, progress)
     with store.begin() as conn:
         return upsert_links(conn, [r for _, r in parsed], actor, source=str(path), lines=[n for n, _ in parsed])
 
