@@ -76,20 +76,18 @@ class Outcome:
 
 # ---- which policy, which host ------------------------------------------------------------------
 def resolve_policy(name_or_file: str, store: Any = None) -> Any:
-    """A policy from a YAML file, or the policy the store holds for gateway NAME."""
+    """A policy from a YAML file, or the stored policy of gateway NAME (approved publications only)."""
     from cloudctl.gateway.policy import load_policy
 
     path = Path(name_or_file).expanduser()
     if path.is_file() or path.suffix in (".yaml", ".yml"):
         return load_policy(path)
-    try:  # the store-side policy registry lands with the gateway import (optional here)
-        from cloudctl.gateway import store as policy_store  # type: ignore[attr-defined]
-    except ImportError:
-        policy_store = None
-    if store is not None and policy_store is not None and hasattr(policy_store, "load_gateway_policy"):
-        return policy_store.load_gateway_policy(store, name_or_file)
-    raise NotFoundError(f"no policy file {name_or_file!r} and no gateway policy of that name in the store",
-                        field="NAME|FILE", hint="give the policy YAML file (see docs/gateway.md)")
+    if store is None:
+        raise NotFoundError(f"no policy file {name_or_file!r}", field="NAME|FILE",
+                            hint="give the policy YAML file (see docs/gateway.md)")
+    from cloudctl.gateway.stored import load_stored_policy
+
+    return load_stored_policy(store, name_or_file)
 
 
 def gateway_target(store: Any, name: str, management_address: str | None = None) -> GatewayTarget:

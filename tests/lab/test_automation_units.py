@@ -179,3 +179,14 @@ def test_the_sample_static_inventory_parses(tmp_path: Path) -> None:
     assert sorted(inv["province_33"]["hosts"]) == ["ag-xihu-01", "gw-hz-01"]
     assert inv["_meta"]["hostvars"]["gw-hz-01"]["gateway_nft_confirm_within"] == 300
     assert inv["_meta"]["hostvars"]["ag-xihu-01"]["cloudctl_state_dir"] == "/var/lib/cloudctl"
+
+
+def test_deploy_of_an_unknown_gateway_is_bad_input(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    for args in (["gateway", "deploy", "no-such-gateway"], ["gateway", "confirm", "no-such-gateway"],
+                 ["gateway", "deploy", str(tmp_path / "missing.yaml")]):
+        out = subprocess.run([sys.executable, "-m", "cloudctl", "--db", db, *args], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "no-such-gateway" in out.stderr or "missing.yaml" in out.stderr
+        assert "Traceback" not in out.stderr
