@@ -65,7 +65,8 @@ def time_cloudctl(url: str, paths: list[Path], label: str) -> float:
     phases = ", ".join(f"{k} {v:.2f}" for k, v in result.phases.items())
     print(f"cloudctl import, {label}: {result.inserted} rows in {fresh:6.2f} s wall, {fresh_cpu:5.2f} s CPU "
           f"({result.inserted / fresh:,.0f} rows/s; {verdict} the {GOAL_SECONDS:.0f} s goal) [{phases}]")
-    print(f"cloudctl re-import (no-op), {label}: {reimport:6.2f} s wall, {reimport_cpu:5.2f} s CPU")
+    phases = ", ".join(f"{k} {v:.2f}" for k, v in again.phases.items())
+    print(f"cloudctl re-import (no-op), {label}: {reimport:6.2f} s wall, {reimport_cpu:5.2f} s CPU [{phases}]")
     return fresh
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
+
+if TYPE_CHECKING:
+    from cloudctl.divisions.importer import ImportResult
 
 IMPORT_COLUMNS = ["level", "rows", "inserted", "renamed", "reclassified", "unchanged"]
 
@@ -33,7 +38,8 @@ def import_cmd(app: AppContext, paths: tuple[str, ...], fmt: str) -> None:
     emit_import_result(result, fmt)
 
 
-def emit_import_result(result, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def emit_import_result(result: ImportResult, fmt: str) -> None:
+    """The per-level counts on stdout; a one-line summary on stderr (table format)."""
     if fmt == "json":
         emit_json(result.to_json())
         return

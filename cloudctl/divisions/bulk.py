@@ -34,10 +34,12 @@ def _cursor(conn: Connection) -> Any:
 
 
 def fetch_columns(conn: Connection, level: int) -> Columns:
-    """(codes, names, kinds) of the stored divisions of LEVEL, as lists, in code order."""
+    """(codes, names, kinds) of the stored divisions of LEVEL, as lists."""
     cur = _cursor(conn)
     try:
-        cur.execute(f"SELECT code, name, kind FROM division WHERE level = {int(level)} ORDER BY code")
+        # no ORDER BY: rows come in insertion order, which is code order after an import of sorted
+        # files (the fast path); any other order just takes the set-difference path
+        cur.execute(f"SELECT code, name, kind FROM division WHERE level = {int(level)}")
         rows = cur.fetchall()
     finally:
         cur.close()
