@@ -72,7 +72,8 @@ POWER_LIST: tuple[Permission, ...] = (
     # gateways and automation
     Permission("gateway.deploy", "cloudctl gateway deploy", "deploy an isolation gateway policy"),
     Permission("gateway.confirm", "cloudctl gateway confirm", "confirm a deployed gateway policy"),
-    Permission("gateway.publish", "cloudctl gateway publish", "publish a service through a gateway"),
+    Permission("gateway.import", "cloudctl gateway import",
+               "store a gateway policy (new publications go through approval)"),
     Permission("inventory.host.add", "cloudctl inventory add", "add a managed host"),
     Permission("inventory.host.remove", "cloudctl inventory remove", "remove a managed host"),
     Permission("run.playbook", "cloudctl run", "run an Ansible playbook against managed hosts"),
