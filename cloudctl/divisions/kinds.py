@@ -7,6 +7,7 @@ whatever it is called), then at markers anywhere in the name (开发区, 农场 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # level 1
 PROVINCE = "province"  # 省
@@ -221,9 +222,13 @@ def kind_of(name: str, level: int) -> str:
     return rule(name.strip())
 
 
-def kinds_of(names: list[str] | tuple[str, ...], level: int) -> list[str]:
-    """kind_of for a whole column of one level."""
+def kinds_of(names: Sequence[str], level: int) -> list[str]:
+    """kind_of for a whole column of one level (the common village endings inline: 3x fewer calls)."""
     rule = _BY_LEVEL[level]
+    if level == 5:
+        vc, rc = _VILLAGE_COMMITTEE_SUFFIXES, _RESIDENTS_COMMITTEE_SUFFIXES
+        return [VILLAGE_COMMITTEE if n.endswith(vc) else RESIDENTS_COMMITTEE if n.endswith(rc) else rule(n)
+                for n in names]
     return [rule(n) for n in names]
 
 
