@@ -9,7 +9,8 @@ township and a probed status for each (as heartbeats would leave them), then tim
   - baseline generate only: generate_latest with the Gauges already set (data unchanged);
   - cloudctl cold: a fresh Exposition builds the text from the store (whole-column reads);
   - cloudctl cached: Exposition.text() when the data has not changed (the usual scrape);
-  - cloudctl HTTP: GET /metrics through the FastAPI app (in-process ASGI client), cached.
+  - cloudctl HTTP: GET /metrics through the FastAPI app (in-process ASGI client), cached,
+    plain and gzip (the compressed cached part is kept; only the small tail is compressed).
 Checks that both expose the same township link series and prints the ratios (goal >= 10x).
 
   python3 benchmarks/metrics_exposition.py [--db PATH] [--repeat N]
@@ -133,8 +134,11 @@ def main() -> None:
 
         from cloudctl.api.app import ApiSettings, create_app
     client = TestClient(create_app(store, ApiSettings(process_metrics=False)))
-    client.get("/metrics")
-    c_http, resp = timed(lambda: client.get("/metrics"), args.repeat * 20)
+    identity, gz = {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip"}
+    client.get("/metrics", headers=identity)
+    client.get("/metrics", headers=gz)
+    c_http, resp = timed(lambda: client.get("/metrics", headers=identity), args.repeat * 20)
+    c_gzip, gz_resp = timed(lambda: client.get("/metrics", headers=gz), args.repeat * 20)
 
     ours = parse_exposition(str(c_text))
     theirs = parse_exposition(b_text.decode())  # type: ignore[union-attr]
@@ -150,7 +154,10 @@ def main() -> None:
     print(f"baseline generate_latest only (data unchanged):       {b_gen * 1000:9.1f} ms")
     print(f"cloudctl cold build from the store:                   {c_cold * 1000:9.1f} ms")
     print(f"cloudctl cached (data unchanged):                     {c_warm * 1000:9.3f} ms")
-    print(f"cloudctl GET /metrics over ASGI, cached:              {c_http * 1000:9.3f} ms")
+    print(f"cloudctl GET /metrics over ASGI, cached:              {c_http * 1000:9.3f} ms"
+          f"  ({len(resp.content) / 1e6:.1f} MB)")  # type: ignore[union-attr]
+    print(f"cloudctl GET /metrics gzip (as Prometheus asks):      {c_gzip * 1000:9.3f} ms"
+          f"  ({int(gz_resp.headers['content-length']) / 1e6:.1f} MB on the wire)")  # type: ignore[union-attr]
     print(f"ratio cold build vs baseline scrape:        {b_scrape / c_cold:8.1f}x")
     print(f"ratio cached vs baseline generate only:     {b_gen / c_warm:8.1f}x")
     print(f"ratio GET /metrics vs baseline generate:    {b_gen / c_http:8.1f}x  (goal >= 10x)")

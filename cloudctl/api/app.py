@@ -146,8 +146,12 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         return {"status": "ok", "store": store.dialect}
 
     @app.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
-    def metrics() -> Response:
-        return Response(exposition.text(), media_type=CONTENT_TYPE)
+    def metrics(accept_encoding: Annotated[str | None, Header()] = None) -> Response:
+        """The cached exposition; gzip-compressed when the scraper accepts it (Prometheus does)."""
+        if accept_encoding and "gzip" in accept_encoding.lower():
+            return Response(exposition.body(gzipped=True), media_type=CONTENT_TYPE,
+                            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return Response(exposition.body(), media_type=CONTENT_TYPE, headers={"Vary": "Accept-Encoding"})
 
     @app.get("/v1/coverage/summary", dependencies=limited)
     def coverage_summary(as_of: date | None = None,

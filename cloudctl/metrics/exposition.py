@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -55,6 +56,8 @@ class Exposition:
         self._lock = threading.Lock()
         self._key: tuple[Any, ...] | None = None
         self._text = ""
+        self._encoded: tuple[bytes, bytes, Any] = (b"", b"", None)
+        self._encoded_for: str | None = None
         self.builds = 0
         self.last_build_seconds = 0.0
 
@@ -78,6 +81,24 @@ class Exposition:
                 self.builds += 1
                 self._key = key
             return self._text
+
+    def body(self, *, gzipped: bool = False) -> bytes:
+        """text() as bytes for HTTP. The big cached part is encoded, and compressed, once per
+        rebuild; per scrape only the small tail (this process's metrics) is compressed, from a
+        copy of the compressor's state, so the answer is one ordinary gzip stream."""
+        cached = self.cached_text()
+        tail = (self._self_metrics() + (self.extra() if self.extra else "")).encode("utf-8")
+        with self._lock:
+            if self._encoded_for is not cached:
+                raw = cached.encode("utf-8")
+                compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+                self._encoded = (raw, compressor.compress(raw) + compressor.flush(zlib.Z_SYNC_FLUSH), compressor)
+                self._encoded_for = cached
+            raw, packed, compressor = self._encoded
+            if not gzipped:
+                return raw + tail
+            rest = compressor.copy()
+        return packed + rest.compress(tail) + rest.flush()
 
     def build(self, now: float) -> str:
         """Every collector in its own short read transaction: one failing (or, on PostgreSQL,

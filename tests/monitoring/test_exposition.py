@@ -151,3 +151,22 @@ def test_target_pace_is_a_straight_line_from_setting_to_deadline(seeded) -> None
     expected = 1 / 5 + (1.0 - 1 / 5) * (NOW - start) / (end - start)
     assert samples["cloudctl_coverage_target_pace_ratio"] == [(key, pytest.approx(expected))]
     assert samples["cloudctl_coverage_target_deadline_timestamp_seconds"] == [(key, end)]
+
+
+def test_metrics_over_http_gzip_is_one_stream_with_the_same_samples(seeded) -> None:  # type: ignore[no-untyped-def]
+    import warnings
+
+    from cloudctl.api.app import ApiSettings, create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+    client = TestClient(create_app(seeded, ApiSettings(process_metrics=False)))
+    for _ in range(2):  # the second answer comes from the cached compressed part
+        packed = client.get("/metrics", headers={"Accept-Encoding": "gzip"})
+        plain = client.get("/metrics", headers={"Accept-Encoding": "identity"})
+        assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    # httpx decodes gzip with a single-member decoder: a multi-member answer would lose its tail
+    got, want = parse_exposition(packed.text), parse_exposition(plain.text)
+    assert set(got) == set(want) and got["cloudctl_coverage_ratio"] == want["cloudctl_coverage_ratio"]
+    assert "cloudctl_exposition_builds_total" in got and "cloudctl_api_rejected_requests_total" in got
