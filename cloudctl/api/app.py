@@ -83,6 +83,9 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
                             audit_full_interval=settings.audit_full_interval_seconds,
                             extra=lambda: "".join(p() for p in extra_parts))
     limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
+    # Refusals per client address, whatever agent id they claim: bounds what a stranger can make
+    # the audit log record (rotating claimed ids gets fresh request buckets, not fresh refusals).
+    refusals = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
     app = FastAPI(title="cloudctl central API", version="1",
                   description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.")
@@ -100,6 +103,11 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=_status(e))
 
     def audit_rejection(request: Request, status: int, reason: str, claimed: str | None) -> None:
+        ok, wait = refusals.allow(_client(request))
+        if not ok:
+            rejections.add("rate_limited")
+            raise HTTPException(429, "too many refused requests",
+                                headers={"Retry-After": str(max(1, round(wait)))})
         rejections.add("unauthenticated" if status == 401 else "forbidden")
         who = f"agent:{claimed}" if claimed else f"anonymous@{_client(request)}"
         with store.begin() as conn:

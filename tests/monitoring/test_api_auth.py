@@ -172,3 +172,12 @@ def test_coverage_summary_matches_the_rollup(seeded) -> None:  # type: ignore[no
     assert r.json() == rollup_coverage(seeded, date(2025, 1, 1), region="11", by_child=True).to_json()
     missing = client.get("/v1/coverage/summary", params={"region": "99"})
     assert missing.status_code == 404 and missing.json()["field"] == "--region"
+
+
+def test_refusals_are_rate_limited_per_address_whatever_id_is_claimed(seeded) -> None:  # type: ignore[no-untyped-def]
+    client = _client(seeded, rate_per_second=0.01, rate_burst=4)
+    codes = [client.post(f"/v1/agents/agt-{i:04x}/heartbeats", json={"seq": 1},
+                         headers={"Authorization": f"Bearer ccagent.agt-{i:04x}.guess"}).status_code
+             for i in range(8)]  # a fresh claimed id each time: fresh request buckets
+    assert codes[:4] == [401] * 4 and codes[4:] == [429] * 4
+    assert len(_rejections(seeded)) == 4  # the audit log records only what the refusal budget allows
