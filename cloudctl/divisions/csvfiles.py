@@ -45,7 +45,7 @@ _BY_COLUMNS = {frozenset(f.columns): f for f in FORMATS}
 _ANCESTOR_LENGTH = {"provinceCode": 2, "cityCode": 4, "areaCode": 6, "streetCode": 9}
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: its columns are long
 class DivisionFile:
     """One file's rows as columns (parents is None for provinces)."""
 
