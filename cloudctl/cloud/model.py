@@ -107,6 +107,9 @@ class ObservedDept:
     members: dict[str, str] = field(default_factory=dict)  # username -> role (assigned on the project)
     users: dict[str, str] = field(default_factory=dict)  # username -> user id (existing users)
     foreign: int = 0  # resources in the project that cloudctl did not create
+    # extra objects carrying cloudctl's name in the project: (kind, id). A create that reached the
+    # cloud only after its retry (a request delayed past the client's timeout) makes one.
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

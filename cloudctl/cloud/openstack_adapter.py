@@ -203,20 +203,34 @@ class OpenStackCloud:
         def foreign(code: str) -> None:
             depts[code].foreign += 1
 
+        def keep(code: str, kind: str, new: dict[str, Any]) -> None:
+            """One object per name: keep the tagged (else the older) one, list the rest as duplicates."""
+            dept = depts[code]
+            old = getattr(dept, kind)
+            if old is None:
+                setattr(dept, kind, new)
+                return
+            rank = lambda o: (MANAGED_TAG not in o.get("tags", []), o.get("created_at") or "")  # noqa: E731
+            keeper, extra = sorted([old, new], key=rank)
+            setattr(dept, kind, keeper)
+            dept.duplicates.append((kind, extra["id"]))
+
         for n in networks:
             if (code := mine(n, "network")) is not None:
-                depts[code].network = {"id": n.id, "name": n.name, "tags": list(n.tags or [])}
+                keep(code, "network", {"id": n.id, "name": n.name, "tags": list(n.tags or []),
+                                       "created_at": n.created_at})
             elif n.project_id in code_of_project:
                 foreign(code_of_project[n.project_id])
         for s in subnets:
             if (code := mine(s, "subnet")) is not None:
-                depts[code].subnet = {"id": s.id, "name": s.name, "cidr": s.cidr, "network_id": s.network_id,
-                                      "tags": list(s.tags or [])}
+                keep(code, "subnet", {"id": s.id, "name": s.name, "cidr": s.cidr, "network_id": s.network_id,
+                                      "tags": list(s.tags or []), "created_at": s.created_at})
         for r in routers:
             if (code := mine(r, "router")) is not None:
                 gw = r.external_gateway_info or {}
-                depts[code].router = {"id": r.id, "name": r.name, "external_network_id": gw.get("network_id"),
-                                      "subnet_ids": subnets_of_router.get(r.id, []), "tags": list(r.tags or [])}
+                keep(code, "router", {"id": r.id, "name": r.name, "external_network_id": gw.get("network_id"),
+                                      "subnet_ids": subnets_of_router.get(r.id, []), "tags": list(r.tags or []),
+                                      "created_at": r.created_at})
             elif r.project_id in code_of_project:
                 foreign(code_of_project[r.project_id])
         for g in groups:
@@ -228,8 +242,8 @@ class OpenStackCloud:
                     key = Rule(rule["direction"], rule.get("protocol"), rule.get("port_range_min"),
                                rule.get("port_range_max"), rule.get("remote_ip_prefix"), rule.get("ethertype", "IPv4"))
                     rules[key] = rule["id"]
-                depts[code].security_group = {"id": g.id, "name": g.name, "rules": rules,
-                                              "tags": list(g.tags or [])}
+                keep(code, "security_group", {"id": g.id, "name": g.name, "rules": rules,
+                                              "tags": list(g.tags or []), "created_at": g.created_at})
             elif g.project_id in code_of_project and g.name != "default":
                 foreign(code_of_project[g.project_id])
 
@@ -544,6 +558,20 @@ class OpenStackCloud:
 
     def _update_security_group_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         self._set_tags(c.network.get_security_group(ids["security_group"]), tags)
+
+    # duplicates (a create that arrived after its retry): delete by id, never by name
+    def _delete_duplicate_network(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+        self._delete(f"delete duplicate {a.name}", lambda: c.network.delete_network(a.before, ignore_missing=True))
+
+    def _delete_duplicate_subnet(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+        self._delete(f"delete duplicate {a.name}", lambda: c.network.delete_subnet(a.before, ignore_missing=True))
+
+    def _delete_duplicate_router(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+        self._delete(f"delete duplicate {a.name}", lambda: c.network.delete_router(a.before, ignore_missing=True))
+
+    def _delete_duplicate_security_group(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+        self._delete(f"delete duplicate {a.name}", lambda: c.network.delete_security_group(
+            a.before, ignore_missing=True))
 
     def _set_tags(self, resource: Any, tags: list[str]) -> None:
         if set(tags) <= set(resource.tags or []):

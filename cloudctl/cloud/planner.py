@@ -105,6 +105,9 @@ def plan_department(dept: DesiredDept, have: ObservedDept, *, external_network: 
     elif have.router is not None:
         out += _router_removal(code, have)
 
+    for kind, os_id in have.duplicates:
+        out.append(Action(code, "delete", f"duplicate_{kind}", resource_name(code, kind), os_id, None))
+
     sg = resource_name(code, "security_group")
     want_rules = baseline_rules(dept.cidr)
     have_rules = dict(have.security_group["rules"]) if have.security_group else {}
@@ -143,7 +146,9 @@ def plan_removal(code: str, have: ObservedDept) -> list[Action]:
 
     The project itself is kept when it still holds resources cloudctl did not create.
     """
-    out = _router_removal(code, have)
+    out = [Action(code, "delete", f"duplicate_{kind}", resource_name(code, kind), os_id, None)
+           for kind, os_id in have.duplicates]
+    out += _router_removal(code, have)
     if have.subnet:
         out.append(Action(code, "delete", "subnet", resource_name(code, "subnet")))
     if have.network:

@@ -8,7 +8,8 @@ on method and path, each firing a limited number of times:
   error_after   forward, then answer 503 (the change happened; the answer is lost)
   reset_before  close the connection without forwarding
   reset_after   forward, then close the connection without answering
-  delay         forward after sleeping `seconds` (a client timeout)
+  delay         forward after sleeping `seconds` (a request stuck in the network)
+  delay_after   forward, then sleep `seconds` before answering (a slow answer: client timeout)
 """
 
 from __future__ import annotations
@@ -134,6 +135,8 @@ class _Handler(BaseHTTPRequestHandler):
             status = resp.status
         finally:
             conn.close()
+        if fault and fault.kind == "delay_after":
+            time.sleep(fault.seconds)
         if fault and fault.kind == "error_after":
             return self._reply(503, b'{"error": "injected 503 after the change"}',
                                {"Content-Type": "application/json"})

@@ -80,13 +80,33 @@ def test_transient_errors_are_retried_without_duplicates(faulty: tuple[FaultProx
     proxy.add("POST", r"^/v2.0/security-group-rules$", "error_after")
     proxy.add("PUT", r"/add_router_interface$", "error_after")
     proxy.add("PUT", r"^/v2.1/os-quota-sets/", "error_before", times=2)
-    proxy.add("POST", r"^/v2.0/routers$", "delay", seconds=8)  # longer than the client timeout
+    proxy.add("POST", r"^/v2.0/routers$", "delay_after", seconds=8)  # created; answer after the client timeout
     cloud = OpenStackCloud(name, backoff_s=0.05, timeout_s=5, retries=5)
     result = make_plan(store, cloud)
     results = apply_plan(store, cloud, result, ACTOR, workers=3)
     assert all(r.ok for r in results), [r.error for r in results]
     fired = Counter(kind for kind, _, _ in proxy.log.fired)
-    assert fired["error_after"] >= 5 and fired["reset_after"] == 1 and fired["delay"] == 1
+    assert fired["error_after"] >= 5 and fired["reset_after"] == 1 and fired["delay_after"] == 1
+    _assert_exactly_once(codes)
+    assert make_plan(store, OpenStackCloud(name)).actions == []
+
+
+def test_create_arriving_after_its_retry_is_removed_by_the_next_apply(faulty: tuple[FaultProxy, str],
+                                                                      tmp_path: Path, code_prefix: str) -> None:
+    proxy, name = faulty
+    store = cloud_store(tmp_path)
+    codes = add_departments(store, code_prefix, 1)
+    # the first POST sits in the network longer than the client waits; the retry creates the router,
+    # then the stuck request arrives and creates a second one
+    proxy.add("POST", r"^/v2.0/routers$", "delay", seconds=8)
+    cloud = OpenStackCloud(name, backoff_s=0.05, timeout_s=5, retries=5)
+    assert all(r.ok for r in apply_plan(store, cloud, make_plan(store, cloud), ACTOR))
+    deadline = time.monotonic() + 30
+    while _owned_counts(admin_conn(), codes)[f"dept-{codes[0]}-router"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    plan = make_plan(store, OpenStackCloud(name))
+    assert [(a.op, a.kind) for a in plan.actions] == [("delete", "duplicate_router")]
+    assert all(r.ok for r in apply_plan(store, OpenStackCloud(name), plan, ACTOR))
     _assert_exactly_once(codes)
     assert make_plan(store, OpenStackCloud(name)).actions == []
 

@@ -97,3 +97,10 @@ def test_changed_cidr_replaces_subnet() -> None:
 def test_only_limits_scope() -> None:
     actions = plan([_desired("a"), _desired("b")], Observed({}, None), only={"b"})
     assert {a.dept for a in actions} == {"b"}
+
+
+def test_duplicates_are_deleted_by_id() -> None:
+    have = _converged()
+    have.duplicates = [("router", "r2")]
+    actions = plan([_desired()], Observed({"fin": have}, "ext"), external_network="public")
+    assert [(a.op, a.kind, a.before) for a in actions] == [("delete", "duplicate_router", "r2")]
