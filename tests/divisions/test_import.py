@@ -227,3 +227,16 @@ def test_names_that_need_escaping_survive_the_bulk_path(store: Store, actor: Act
     with store.connect() as conn:
         names = dict(conn.execute(select(division.c.code, division.c.name)).all())
     assert names == {"11": "北京\\N市", "12": "天津\t市", "13": '河北"省"', "14": "\\N"}
+
+
+def test_bom_crlf_spaces_and_column_order_are_accepted(sqlite_store: Store, actor: Actor, tmp_path: Path) -> None:
+    """What a spreadsheet export looks like: BOM, CRLF, padded cells, columns in another order."""
+    path = tmp_path / "cities-from-excel.csv"
+    path.write_bytes("\ufeffprovinceCode,code,name\r\n11, 1101 ,\"市辖区 \"\r\n\r\n".encode())
+    provinces = tmp_path / "p.csv"
+    provinces.write_text("code,name\n11,北京市\n", encoding="utf-8")
+    result = import_division_files(sqlite_store, [path, provinces], actor)
+    assert result.levels[2].inserted == 1
+    with sqlite_store.connect() as conn:
+        city = get_division(conn, "1101")
+    assert (city.name, city.parent_code, city.kind) == ("市辖区", "11", "placeholder")
