@@ -189,7 +189,7 @@ def test_04_a_live_change_drops_no_established_connection(lab: LabContext, packe
 
 
 def test_05_an_unconfirmed_deploy_is_rolled_back(lab: LabContext, packet_lab: PacketLab, policy_v2: Path) -> None:
-    rc, out = cli_json(lab, "gateway", "deploy", str(policy_v2), "--confirm-within", "25")
+    rc, out = cli_json(lab, "gateway", "deploy", str(policy_v2), "--confirm-within", "40")
     assert rc == 0 and out["status"] == "pending", out
     assert check_matrix(packet_lab, CHANGED_V2_ALLOWED, CHANGED_V2_DENIED) == []
     deadline = time.monotonic() + 90
