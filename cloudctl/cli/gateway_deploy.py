@@ -91,3 +91,17 @@ def verify(app: AppContext, name_or_file: str, at, fmt: str) -> None:  # type: i
     with host_progress("gateway-facts.yml") as listener:
         outcome = verify_gateway(app.store, app.actor, name_or_file, at=at.date() if at else None, on_host=listener)
     _emit(outcome, fmt)
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--limit", type=int, default=50, show_default=True, help="Newest N records (0 = all).")
+@format_option()
+@pass_app
+def history(app: AppContext, name: str | None, limit: int, fmt: str) -> None:
+    """Deploys, confirms and verifies recorded for gateway NAME (all gateways without NAME)."""
+    from cloudctl.gateway.deploy import list_deploys
+
+    rows = list_deploys(app.store, name, limit or None)
+    emit_rows(rows, ["id", "at", "gateway", "action", "status", "confirm_by", "drift_items", "actor", "message"],
+              fmt)

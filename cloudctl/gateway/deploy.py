@@ -304,3 +304,22 @@ def verify_gateway(store: Any, actor: Any, name_or_file: str, *, at: dt.date | N
                              on_host=on_host)
     record_outcome(store, actor, outcome)
     return outcome
+
+
+def list_deploys(store: Any, gateway: str | None = None, limit: int | None = 50) -> list[dict[str, Any]]:
+    """Recorded deploys, confirms and verifies, newest first."""
+    from sqlalchemy import select
+
+    from cloudctl.store.tables.hosts import gateway_deploy
+
+    query = select(gateway_deploy).order_by(gateway_deploy.c.id.desc())
+    if gateway:
+        query = query.where(gateway_deploy.c.gateway == gateway)
+    if limit:
+        query = query.limit(limit)
+    with store.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    for row in rows:
+        detail = json.loads(row.pop("detail") or "{}")
+        row["message"] = detail.get("message", "")
+    return rows

@@ -153,6 +153,16 @@ def test_02_deploy_confirm_and_the_matrix_holds(lab: LabContext, packet_lab: Pac
     assert counters["pub_citizen-https"]["publication"] == "citizen-https"
     assert counters["forward_dropped"]["packets"] >= len(DENIED_V1) - 2
 
+    out = lab.cli("gateway", "history", GATEWAY, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert [(r["action"], r["status"]) for r in json.loads(out.stdout)][:3] == [
+        ("verify", "in-sync"), ("confirm", "confirmed"), ("deploy", "pending")]
+    from cloudctl.audit import list_entries
+
+    with lab.store.connect() as conn:
+        audited = [e["action"] for e in list_entries(conn, object_type="gateway", limit=3)]
+    assert audited == ["gateway.verify", "gateway.confirm", "gateway.deploy"]
+
 
 def test_03_verify_reports_drift(lab: LabContext, packet_lab: PacketLab) -> None:
     lab.lab.nsexec(packet_lab.gw_ns, "nft", "add", "rule", "inet", "cloudctl_gw", "forward", "accept")
