@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.dept import require
 from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
@@ -91,6 +92,8 @@ def apply_cmd(app: AppContext, cloud_name: str | None, only: tuple[str, ...], wo
     from cloudctl.cloud.reconcile import apply_plan, make_plan
     from cloudctl.errors import OperationFailed, PartialFailure
 
+    for code in only or [None]:  # type: ignore[list-item]
+        require(app, "cloud.apply", code)
     t0 = time.perf_counter()
     os_cloud = open_cloud(cloud_name, workers)
     result = make_plan(app.store, os_cloud, only=list(only) or None, deep=deep)
@@ -124,6 +127,7 @@ def set_cmd(app: AppContext, key: str, value: str) -> None:
     """Set a cloud setting: external_network, ipam_pool, subnet_length, overcommit_vcpu|ram|disk."""
     from cloudctl.cloud.departments import set_setting
 
+    require(app, "cloud.settings.set")
     set_setting(app.store, app.actor, key, value)
     click.echo(f"{key} = {value!r}")
 

@@ -7,6 +7,15 @@ import click
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 
+
+def require(app: AppContext, permission: str, dept: str | None = None, region: str | None = None) -> None:
+    """The power list decides (and audits) before anything changes."""
+    from cloudctl.power.authorize import authorize
+    from cloudctl.power.roles import Scope
+
+    authorize(app.store, app.actor, permission, Scope(dept=dept, region=region))
+
+
 COLUMNS = ["code", "name", "division_code", "status", "cidr", "contact", "created_at"]
 
 
@@ -26,6 +35,7 @@ def create_cmd(app: AppContext, name: str, code: str, division: str, contact: st
     """Record a department and allocate its subnet from the address plan (default quotas)."""
     from cloudctl.cloud.departments import create_department
 
+    require(app, "dept.create", code, division)
     row = create_department(app.store, app.actor, code=code, name=name, division=division, contact=contact)
     if fmt == "json":
         emit_json(row)
@@ -79,6 +89,7 @@ def retire_cmd(app: AppContext, code: str, yes: bool) -> None:
 
     if not yes and sys.stdin.isatty():
         click.confirm(f"retire department {code}? the next apply deletes its OpenStack resources", abort=True)
+    require(app, "dept.retire", code)
     retire_department(app.store, app.actor, code)
     click.echo(f"department {code} retired; run `cloudctl cloud plan` to see what will be removed")
 
@@ -97,6 +108,7 @@ def member_add(app: AppContext, code: str, username: str, role: str) -> None:
     """Add a member (or change the member's role)."""
     from cloudctl.cloud.departments import set_member
 
+    require(app, "dept.member.add", code)
     set_member(app.store, app.actor, code, username, role)
     click.echo(f"{code}.{username}: {role}")
 
@@ -109,5 +121,6 @@ def member_remove(app: AppContext, code: str, username: str) -> None:
     """Remove a member (the next apply deletes the Keystone user)."""
     from cloudctl.cloud.departments import set_member
 
+    require(app, "dept.member.remove", code)
     set_member(app.store, app.actor, code, username, None)
     click.echo(f"{code}.{username}: removed")

@@ -6,6 +6,7 @@ import click
 
 from cloudctl.cli.cloud import cloud_option, open_cloud
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.dept import require
 from cloudctl.cli.output import emit_rows, format_option
 
 COLUMNS = ["resource", "capacity", "overcommit", "sellable", "promised", "used", "headroom", "promised_ratio"]
@@ -38,6 +39,7 @@ def overcommit_cmd(app: AppContext, vcpu: float | None, ram: float | None, disk:
     """Set overcommit ratios (default: each hypervisor's placement allocation ratio)."""
     from cloudctl.cloud.departments import set_setting
 
+    require(app, "pool.overcommit.set")
     for key, value in (("overcommit_vcpu", vcpu), ("overcommit_ram", ram), ("overcommit_disk", disk)):
         if value is not None:
             set_setting(app.store, app.actor, key, f"{value:g}")

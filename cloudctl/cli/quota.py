@@ -6,6 +6,7 @@ import click
 
 from cloudctl.cli.cloud import cloud_option, open_cloud
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.dept import require
 from cloudctl.cli.output import emit_rows, format_option
 
 QUOTA_FLAGS = ["vcpus", "ram", "instances", "volumes", "gigabytes", "networks", "subnets", "routers", "ports",
@@ -37,6 +38,7 @@ def set_cmd(app: AppContext, dept: str, cloud_name: str | None, **values: int | 
     wanted = {k: v for k, v in values.items() if v is not None}
     if not wanted:
         raise InputError("no quota given", hint="e.g. cloudctl quota set finance --vcpus 40 --ram 81920")
+    require(app, "quota.set", dept)
     set_quotas(app.store, open_cloud(cloud_name), app.actor, dept, wanted)
     click.echo(f"{dept}: " + ", ".join(f"{k}={v}" for k, v in wanted.items())
                + f"; run `cloudctl cloud apply --dept {dept}` to push")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import itertools
 import os
 import subprocess
@@ -43,6 +44,7 @@ def admin_conn(cloud: str = "cloudctl-dev") -> Any:
 
 def run_cli(args: list[str], db: str, *, env: dict[str, str] | None = None,
             timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "CLOUDCTL_DB": db, "CLOUDCTL_AS": "tester", **(env or {})}
+    # the installing OS user: the power list's first-operator rule makes them admin
+    full_env = {**os.environ, "CLOUDCTL_DB": db, "CLOUDCTL_AS": getpass.getuser(), **(env or {})}
     return subprocess.run([sys.executable, "-m", "cloudctl", *args], capture_output=True, text=True,
                           timeout=timeout, env=full_env)
