@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from cloudctl.api import credentials as cred
@@ -210,6 +210,42 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
             raise
         return {"accepted": out.accepted, "duplicate": out.duplicate, "links_updated": out.links_updated,
                 "links_changed": out.links_changed, "next_interval_seconds": settings.heartbeat_interval_seconds}
+
+    def current_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+        from cloudctl.api.operators import authenticate_operator
+
+        token = _bearer(authorization)
+        operator = None
+        if token is not None:
+            with store.connect() as conn:
+                operator = authenticate_operator(conn, token)
+        if operator is None:
+            audit_rejection(request, 401, "no valid operator token", None)
+            raise HTTPException(401, "operator token required", headers={"WWW-Authenticate": "Bearer"})
+        return operator
+
+    def _vote(request: Request, request_id: int, decision: str, body: m.VoteRequest, operator: str) -> Any:
+        from cloudctl.api.operators import vote
+
+        return vote(store, operator, f"{request.method} {request.url.path}", request_id, decision, body.reason)
+
+    votes_doc = {401: {"description": "no valid operator token"},
+                 403: {"description": "the power list does not allow it (audited by the power module)"},
+                 404: {"description": "no such request"}, 409: {"description": "decided, or not a reviewer"}}
+
+    @app.post("/v1/approvals/{request_id}/approve", response_model=m.VoteResponse, dependencies=limited,
+              responses=votes_doc)
+    def approve(request_id: Annotated[int, Path(ge=1, le=2**62)], body: m.VoteRequest, request: Request,
+                operator: Annotated[str, Depends(current_operator)]) -> Any:
+        """Vote to approve as the token's operator (checked against the power list)."""
+        return _vote(request, request_id, "approve", body, operator)
+
+    @app.post("/v1/approvals/{request_id}/reject", response_model=m.VoteResponse, dependencies=limited,
+              responses=votes_doc)
+    def reject(request_id: Annotated[int, Path(ge=1, le=2**62)], body: m.VoteRequest, request: Request,
+               operator: Annotated[str, Depends(current_operator)]) -> Any:
+        """Vote to reject as the token's operator; a reason is required."""
+        return _vote(request, request_id, "reject", body, operator)
 
     return app
 

@@ -13,11 +13,17 @@ import secrets
 
 ENROL = "ccenrol"
 CREDENTIAL = "ccagent"
+OPERATOR = "ccop"
+PREFIXES = {ENROL: "agt-", CREDENTIAL: "agt-", OPERATOR: "opt-"}
 _DUMMY_HASH = "0" * 64
 
 
 def new_agent_id() -> str:
     return "agt-" + secrets.token_hex(8)
+
+
+def new_token_id() -> str:
+    return "opt-" + secrets.token_hex(8)
 
 
 def new_secret(kind: str, agent_id: str) -> str:
@@ -29,9 +35,9 @@ def hash_secret(secret: str) -> str:
 
 
 def split_secret(secret: str, kind: str) -> str | None:
-    """The agent id a secret claims, or None when it is not of that kind's shape."""
+    """The id (agent or token) a secret claims, or None when it is not of that kind's shape."""
     parts = secret.split(".")
-    if len(parts) != 3 or parts[0] != kind or not parts[1].startswith("agt-") or len(parts[1]) > 40:
+    if len(parts) != 3 or parts[0] != kind or not parts[1].startswith(PREFIXES[kind]) or len(parts[1]) > 40:
         return None
     return parts[1]
 

@@ -93,3 +93,15 @@ class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     store: str
     detail: str | None = None
+
+
+class VoteRequest(_In):
+    reason: str | None = Field(None, max_length=2000, description="Required to reject.")
+
+
+class VoteResponse(BaseModel):
+    id: int
+    vote: str
+    status: str
+    reason: str | None = None
+    model_config = ConfigDict(extra="allow")

@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.output import emit_rows, format_option
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8480, show_default=True)
 @click.option("--tls-cert", type=_file, help="PEM certificate (chain); serves HTTPS with --tls-key.")
@@ -29,11 +30,16 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Seconds between full audit-chain verifications behind cloudctl_audit_chain_ok.")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
-@pass_app
-def serve(app: AppContext, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
           tls_client_ca: Path | None, max_body_bytes: int, rate: float, burst: int, heartbeat_interval: float,
           metrics_bucket: float, audit_verify_interval: float, log_level: str) -> None:
-    """Serve agent enrolment and heartbeats, probe config, coverage, /metrics and /healthz."""
+    """Serve agent enrolment and heartbeats, probe config, coverage, approvals, /metrics and /healthz.
+
+    `cloudctl serve token` issues an operator's API token instead."""
+    if ctx.invoked_subcommand:
+        return
+    app: AppContext = ctx.find_object(AppContext)
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together")
     import uvicorn
@@ -55,3 +61,24 @@ def serve(app: AppContext, host: str, port: int, tls_cert: Path | None, tls_key:
     click.echo(f"cloudctl API on {scheme}://{host}:{port} (store: {app.store.dialect})", err=True)
     uvicorn.run(api, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10,
                 proxy_headers=False, server_header=False, **ssl)  # type: ignore[arg-type]
+
+
+@serve.command("token")
+@click.option("--ttl", default="30d", show_default=True, help="How long the token stays valid (e.g. 12h, 30d).")
+@format_option()
+@pass_app
+def token_cmd(app: AppContext, ttl: str, fmt: str) -> None:
+    """Issue an API token for yourself (the --as operator), for votes over HTTP (shown once)."""
+    from datetime import timedelta
+
+    from cloudctl.api.operators import create_operator_token
+    from cloudctl.cli.agent import _duration
+
+    token, expires = create_operator_token(app.store, app.actor, timedelta(seconds=_duration(ttl)))
+    if fmt == "table":
+        click.echo(token)
+        click.echo(f"token for {app.actor.name}, valid until {expires}; send as `Authorization: Bearer ...`", err=True)
+    else:
+        emit_rows([{"operator": app.actor.name, "token": token, "expires_at": expires}],
+                  ["operator", "token", "expires_at"], fmt, json_data={"operator": app.actor.name, "token": token,
+                                                                       "expires_at": expires})

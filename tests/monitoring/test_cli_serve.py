@@ -116,3 +116,13 @@ def test_serve_over_tls(db: str, tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_serve_token_issues_a_token_for_the_acting_operator(db: str) -> None:
+    r = _cli(db, "serve", "token", "--ttl", "12h", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["operator"] == "alice" and data["token"].startswith("ccop.opt-")
+    log = json.loads(_cli(db, "audit", "log", "--format", "json", "--object-type", "api_token").stdout)
+    assert log[0]["actor"] == "alice" and data["token"] not in json.dumps(log)
+    assert _cli(db, "serve", "token", "--ttl", "-1h").returncode == 2

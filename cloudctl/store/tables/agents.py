@@ -67,3 +67,16 @@ agent_probe = Table(
     Column("timeout_s", Float, nullable=False, server_default="2"),
     Index("ix_agent_probe_division_code", "division_code"),
 )
+
+# Operators' API tokens (approvers voting over HTTP): SHA-256 only, like agent credentials.
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("token_id", String(40), primary_key=True),
+    Column("operator", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
+    Index("ix_api_token_operator", "operator"),
+)

@@ -1,0 +1,61 @@
+"""Operators over HTTP: API tokens (SHA-256 only) and votes on approval requests, each vote
+checked against the power list as that operator (the power module audits the decision)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from cloudctl.api import credentials as cred
+from cloudctl.audit import Actor, record_change
+from cloudctl.errors import InputError
+
+
+def create_operator_token(store: Any, actor: Actor, ttl: timedelta = timedelta(days=30)) -> tuple[str, str]:
+    """A token that lets the operator running this command act as themselves over HTTP."""
+    from cloudctl.store.tables.agents import api_token
+
+    if ttl <= timedelta(0):
+        raise InputError("the token must live a positive time", field="--ttl", hint="e.g. 30d")
+    token_id = cred.new_token_id()
+    token = cred.new_secret(cred.OPERATOR, token_id)
+    now = datetime.now(UTC)
+    expires = (now + ttl).isoformat(timespec="seconds")
+    with store.begin() as conn:
+        conn.execute(insert(api_token).values(token_id=token_id, operator=actor.name,
+                                              token_hash=cred.hash_secret(token),
+                                              created_at=now.isoformat(timespec="seconds"), expires_at=expires))
+        record_change(conn, actor, "create", "api_token", token_id, None,
+                      {"operator": actor.name, "expires_at": expires})
+    return token, expires
+
+
+def authenticate_operator(conn: Connection, token: str) -> str | None:
+    """The operator a valid, unexpired, unrevoked token belongs to (constant-time comparison)."""
+    from cloudctl.store.tables.agents import api_token
+
+    token_id = cred.split_secret(token, cred.OPERATOR)
+    row = None
+    if token_id is not None:
+        row = conn.execute(select(api_token).where(api_token.c.token_id == token_id)).first()
+    ok = cred.matches(token, row.token_hash if row is not None else None)
+    if not ok or row is None or row.revoked_at is not None:
+        return None
+    if datetime.fromisoformat(row.expires_at) < datetime.now(UTC):
+        return None
+    return str(row.operator)
+
+
+def vote(store: Any, operator: str, command: str, request_id: int, decision: str, reason: str | None) -> dict[str, Any]:
+    """Cast the operator's vote if the power list allows request.<decision> in the request's scope."""
+    from cloudctl.approvals import cast_vote, show_request
+    from cloudctl.power import authorized
+    from cloudctl.power.roles import Scope
+
+    with store.connect() as conn:
+        req = show_request(conn, request_id)
+    actor = Actor(operator, command)
+    with authorized(store, actor, f"request.{decision}", Scope(dept=req["dept"], region=req["region"])) as conn:
+        return cast_vote(conn, actor, request_id, decision, reason)
