@@ -59,3 +59,23 @@ def vote(store: Any, operator: str, command: str, request_id: int, decision: str
     actor = Actor(operator, command)
     with authorized(store, actor, f"request.{decision}", Scope(dept=req["dept"], region=req["region"])) as conn:
         return cast_vote(conn, actor, request_id, decision, reason)
+
+
+def revoke_operator_token(store: Any, actor: Actor, token_id: str) -> None:
+    """Revoke one of the acting operator's own tokens at once."""
+    from sqlalchemy import update
+
+    from cloudctl.errors import ConflictError, NotFoundError, PermissionDenied
+    from cloudctl.store.tables.agents import api_token
+
+    with store.begin() as conn:
+        row = conn.execute(select(api_token).where(api_token.c.token_id == token_id)).first()
+        if row is None:
+            raise NotFoundError(f"no API token {token_id!r}", field="--revoke", hint="the opt-... part of the token")
+        if row.operator != actor.name:
+            raise PermissionDenied(f"token {token_id} belongs to {row.operator}, not {actor.name}")
+        if row.revoked_at is not None:
+            raise ConflictError(f"token {token_id} is already revoked")
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        conn.execute(update(api_token).where(api_token.c.token_id == token_id).values(revoked_at=at))
+        record_change(conn, actor, "revoke", "api_token", token_id, {"revoked_at": None}, {"revoked_at": at})

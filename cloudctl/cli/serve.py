@@ -65,14 +65,20 @@ def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_k
 
 @serve.command("token")
 @click.option("--ttl", default="30d", show_default=True, help="How long the token stays valid (e.g. 12h, 30d).")
+@click.option("--revoke", "revoke", metavar="TOKEN_ID", help="Revoke one of your tokens (its opt-... id) instead.")
 @format_option()
 @pass_app
-def token_cmd(app: AppContext, ttl: str, fmt: str) -> None:
+def token_cmd(app: AppContext, ttl: str, revoke: str | None, fmt: str) -> None:
     """Issue an API token for yourself (the --as operator), for votes over HTTP (shown once)."""
     from datetime import timedelta
 
-    from cloudctl.api.operators import create_operator_token
+    from cloudctl.api.operators import create_operator_token, revoke_operator_token
     from cloudctl.cli.agent import _duration
+
+    if revoke:
+        revoke_operator_token(app.store, app.actor, revoke)
+        click.echo(f"token {revoke} revoked", err=True)
+        return
 
     token, expires = create_operator_token(app.store, app.actor, timedelta(seconds=_duration(ttl)))
     if fmt == "table":

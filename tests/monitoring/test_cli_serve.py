@@ -126,3 +126,9 @@ def test_serve_token_issues_a_token_for_the_acting_operator(db: str) -> None:
     log = json.loads(_cli(db, "audit", "log", "--format", "json", "--object-type", "api_token").stdout)
     assert log[0]["actor"] == "alice" and data["token"] not in json.dumps(log)
     assert _cli(db, "serve", "token", "--ttl", "-1h").returncode == 2
+    token_id = data["token"].split(".")[1]
+    other = subprocess.run([*CLOUDCTL, "--db", db, "--as", "mallory", "serve", "token", "--revoke", token_id],
+                           capture_output=True, text=True, timeout=120)
+    assert other.returncode == 1 and "belongs to alice" in other.stderr
+    assert _cli(db, "serve", "token", "--revoke", token_id).returncode == 0
+    assert _cli(db, "serve", "token", "--revoke", token_id).returncode == 1  # already revoked
