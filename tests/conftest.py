@@ -22,6 +22,21 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PG_ROLE = "cloudctl_test"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_default_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never touch the operator's real store: the default store and data dir are temporary."""
+    home = tmp_path_factory.mktemp("xdg")
+    saved = {k: os.environ.get(k) for k in ("CLOUDCTL_DB", "XDG_DATA_HOME")}
+    os.environ["XDG_DATA_HOME"] = str(home)
+    os.environ["CLOUDCTL_DB"] = f"sqlite:///{home / 'cloudctl-default.sqlite3'}"
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 def _pg_cluster_version() -> str | None:
     root = Path("/etc/postgresql")
     if not root.is_dir():

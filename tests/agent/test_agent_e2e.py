@@ -4,7 +4,6 @@ the agent spools across its own restart, the API returns, nothing is lost and or
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -170,4 +169,3 @@ def test_agent_spools_across_restart_and_replays_in_order(tmp_path: Path, listen
             proc.kill()
         server.stop()
         store.dispose()
-        os.environ.pop("CLOUDCTL_DB", None)
