@@ -28,7 +28,7 @@ from tests.monitoring.test_dashboards import panel_exprs
 
 pytestmark = pytest.mark.prometheus
 
-PROM_PORT, AM_PORT, API_PORT, HOOK_PORT = 19090, 19093, 19180, 19189
+PROM_PORT, AM_PORT, API_PORT, AGENT_PORT, HOOK_PORT = 19090, 19093, 19180, 19182, 19189
 POLL_SECONDS = 40  # generous on a loaded 2-core machine; data is usually there in ~6 s
 
 
@@ -83,6 +83,7 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     store = open_store(db)
     seed(store)
     enrolment = create_enrolment(store, Actor("op"), "110101001", "access")
+    agent_enrolment = create_enrolment(store, Actor("op"), "110101002", "access")
     cloudctl = [sys.executable, "-c", "from cloudctl.cli.main import main; main()", "--db", db]
     conf = tmp_path / "prom"
     shutil.copytree(MONITORING / "rules", conf / "rules")
@@ -116,7 +117,8 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
                 f"--web.listen-address=127.0.0.1:{PROM_PORT}"], tmp_path / "prom.log"),
     ]
     try:
-        yield {"store": store, "db": db, "enrolment": enrolment, "tmp": tmp_path}
+        yield {"store": store, "db": db, "enrolment": enrolment, "agent_enrolment": agent_enrolment,
+               "tmp": tmp_path, "cloudctl": cloudctl, "conf": conf, "procs": procs}
     finally:
         for p in reversed(procs):
             _stop(p)
@@ -174,3 +176,32 @@ def test_prometheus_scrapes_serve_sees_link_down_and_fires_audit_alert(stack: di
         r = httpx.get(f"http://127.0.0.1:{PROM_PORT}/api/v1/query", params={"query": expr}, timeout=10)
         assert r.status_code == 200 and r.json()["status"] == "success", (expr, r.text)
     assert _query('level:cloudctl_divisions_covered:ratio{level="township"}')[0]["value"][1] == "0.4"
+
+
+def test_a_real_agent_is_discovered_through_file_sd_and_scraped(stack: dict[str, Any]) -> None:
+    """`cloudctl agent run` enrols and reports its metrics address; `cloudctl monitoring targets`
+    writes it into file_sd; Prometheus scrapes the agent and sees its heartbeats at the API."""
+    api = f"http://127.0.0.1:{API_PORT}"
+    poll("cloudctl serve /healthz", lambda: httpx.get(f"{api}/healthz", timeout=2).status_code == 200)
+    tmp = stack["tmp"]
+    config = tmp / "agent.yaml"
+    config.write_text(yaml.safe_dump({"api_url": api, "state_dir": str(tmp / "agent-state"),
+                                      "enrol_token": stack["agent_enrolment"].token, "interval_seconds": 1,
+                                      "metrics_listen": f"127.0.0.1:{AGENT_PORT}"}))
+    stack["procs"].append(_start([*stack["cloudctl"], "agent", "run", "--config", str(config)], tmp / "agent.log"))
+    agent_id = stack["agent_enrolment"].agent_id
+
+    def reported_address() -> bool:
+        with stack["store"].connect() as conn:
+            return conn.execute(text("SELECT metrics_address FROM agent WHERE agent_id = :a"),
+                                {"a": agent_id}).scalar() is not None
+    poll("the agent's enrolment with its metrics address", reported_address)
+    r = subprocess.run([*stack["cloudctl"], "monitoring", "targets", "--out", str(stack["conf"] / "targets"),
+                        "--api", f"127.0.0.1:{API_PORT}"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    scraped = poll("the agent's /metrics scraped through file_sd",
+                   lambda: _query('up{job="cloudctl-agent"} == 1'))
+    assert scraped[0]["metric"]["agent"] == agent_id and scraped[0]["metric"]["division"] == "110101002"
+    beats = poll("the agent's heartbeats counted at the API",
+                 lambda: _query(f'cloudctl_agent_heartbeats_total{{agent="{agent_id}"}} > 1'))
+    assert beats[0]["metric"]["role"] == "access"
