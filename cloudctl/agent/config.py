@@ -40,4 +40,4 @@ def load_agent_config(path: Path) -> AgentConfig:
         err = e.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         raise InputError(err["msg"], file=str(path), field=field,
-                         hint="see docs/monitoring.md (agent.yaml) for the fields") from e
+                         hint="see docs/agents.md (agent.yaml) for the fields") from e
