@@ -81,10 +81,11 @@ class CloudOps:
         if project_id:
             q["project_id"] = project_id
         found = self.cloud.call("list volumes", lambda: list(self.conn.block_storage.volumes(details=True, **q)))
-        return [{"id": v.id, "name": v.name, "project_id": v.project_id, "status": v.status, "size": int(v.size or 0),
+        return [{"id": v.id, "name": v.name, "status": v.status, "size": int(v.size or 0),
                  "created_at": v.created_at, "updated_at": v.updated_at,
                  "attachments": [a.get("server_id") for a in (v.attachments or [])],
-                 "metadata": dict(v.metadata or {})} for v in found]
+                 "metadata": dict(v.metadata or {}),
+                 "project_id": v.project_id or v.to_dict().get("os-vol-tenant-attr:tenant_id")} for v in found]
 
     def list_floating_ips(self) -> list[dict[str, Any]]:
         found = self.cloud.call("list floating ips", lambda: list(self.conn.network.ips()))
@@ -106,7 +107,12 @@ class CloudOps:
         role = self.cloud.call("find role", lambda: c.identity.find_role("admin"))
         user_id = c.current_user_id
         self.cloud.call("assign role", lambda: c.identity.assign_project_role_to_user(project_id, user_id, role.id))
-        return c.connect_as_project(project_id)
+        # a new Connection with the same credentials scoped to the project (connect_as_project keeps the
+        # clouds.yaml project_name next to the id, which Keystone refuses)
+        auth = {k: v for k, v in c.config.config["auth"].items() if not k.startswith("project_")}
+        auth["project_id"] = project_id
+        return type(c)(auth=auth, region_name=c.config.get_region_name(), interface=c.config.get_interface(),
+                       identity_api_version="3", api_timeout=c.config.config.get("api_timeout"))
 
     def create_servers(self, project_id: str, names: list[str], *, flavor_id: str, image_id: str,
                        network_id: str | None, metadata: dict[str, str], timeout_s: float = 300) -> list[dict]:
@@ -134,20 +140,32 @@ class CloudOps:
 
     def create_volumes(self, project_id: str, names: list[str], *, size_gb: int, metadata: dict[str, str],
                        timeout_s: float = 300) -> list[dict]:
+        """Create the named volumes missing in the project and wait until they are available. A volume
+        in `error` (e.g. no backend has reported capacity yet after a restart) is deleted and made again
+        until the timeout."""
         pc = self.project_conn(project_id)
-        have = {v.name: v for v in self.cloud.call("list volumes", lambda: list(pc.block_storage.volumes()))}
+        bs = pc.block_storage
+        have = {v.name: v for v in self.cloud.call("list volumes", lambda: list(bs.volumes()))}
+        deadline = time.monotonic() + timeout_s
+
+        def create(name: str) -> Any:
+            kw = {"name": name, "size": size_gb, "metadata": metadata}
+            return self.cloud.call(f"create volume {name}", lambda: bs.create_volume(**kw))
+
         for name in names:
             if name not in have:
-                kw = {"name": name, "size": size_gb, "metadata": metadata}
-                have[name] = self.cloud.call(f"create volume {name}",
-                                             lambda kw=kw: pc.block_storage.create_volume(**kw))
-        deadline = time.monotonic() + timeout_s
+                have[name] = create(name)
         out = []
         for name in names:
             v = have[name]
-            while v.status not in ("available", "in-use", "error") and time.monotonic() < deadline:
+            while v.status not in ("available", "in-use") and time.monotonic() < deadline:
+                if v.status == "error":
+                    self.cloud.call(f"delete volume {name}", lambda v=v: bs.delete_volume(v.id, ignore_missing=True))
+                    time.sleep(3)
+                    v = create(name)
+                    continue
                 time.sleep(0.5)
-                v = self.cloud.call(f"get volume {name}", lambda v=v: pc.block_storage.get_volume(v.id))
+                v = self.cloud.call(f"get volume {name}", lambda v=v: bs.get_volume(v.id))
             out.append({"id": v.id, "name": v.name, "status": v.status, "size": size_gb})
         return out
 

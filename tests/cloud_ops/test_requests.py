@@ -1,0 +1,122 @@
+"""Resource requests through the approval engine, applied to the real cloud."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from cloudctl.approvals import apply_approved, apply_request, cast_vote, set_policy, show_request
+from cloudctl.audit import Actor
+from cloudctl.cloud.departments import show_department
+from cloudctl.cloud_ops import requests as resource_requests
+from cloudctl.cloud_ops.openstack_ops import CloudOps
+from cloudctl.store.tables.approvals import approval_request
+from cloudctl.store.tables.core import audit_log
+from tests.cloud.helpers import ACTOR, admin_conn, run_cli
+from tests.cloud_ops.conftest import Dept
+
+pytestmark = pytest.mark.openstack
+POLICY = {"name": "res", "deadline": "48h",
+          "groups": [{"name": "finance", "members": ["fin"], "rule": "any"},
+                     {"name": "ops", "members": ["ops1", "ops2"], "rule": "all"}],
+          "auto_approve": {"max": {"vcpus": 2, "ram": 2048, "instances": 2, "gigabytes": 10}}}
+
+
+def test_auto_approved_quota_and_servers_are_applied_and_bigger_ones_wait_for_votes(applied_dept: Dept,
+                                                                                     tmp_path: Path) -> None:
+    d = applied_dept
+    with d.store.begin() as c:
+        set_policy(c, POLICY, ACTOR)
+        before = show_department(c, d.code)["quotas"]
+    conn = admin_conn()
+
+    # inside the tier: approved at creation and applied to OpenStack through plan/apply
+    from cloudctl.approvals import create_request
+
+    with d.store.begin() as c:
+        small = create_request(c, ACTOR, kind="quota-increase", payload=resource_requests.normalise_payload(
+            "quota-increase", {"vcpus": 2}), policy="res", dept=d.code)
+    assert small["status"] == "approved"
+    out = apply_request(d.store, small["id"], ACTOR)
+    assert out and out["apply_status"] == "ok", out
+    assert conn.compute.get_quota_set(d.project_id).cores == before["vcpus"] + 2
+    # a retried apply (e.g. after a lost answer) does not add twice
+    again = resource_requests.apply_quota_increase(d.store, show_request_payload(d, small["id"]), d.cloud)
+    assert again["quotas"] == {"vcpus": before["vcpus"] + 2}
+    assert conn.compute.get_quota_set(d.project_id).cores == before["vcpus"] + 2
+
+    # above the tier: pending until every group's rule holds, then applied by the sweep's hook
+    with d.store.begin() as c:
+        big = create_request(c, ACTOR, kind="volume", payload=resource_requests.normalise_payload(
+            "volume", {"size_gb": 6, "count": 2}), policy="res", dept=d.code)
+    assert big["status"] == "pending"
+    for who in ("fin", "ops1"):
+        with d.store.begin() as c:
+            cast_vote(c, Actor(who, "pytest"), big["id"], "approve", "ok")
+    assert apply_approved(d.store, ACTOR) == []  # ops2 has not voted: nothing to apply
+    with d.store.begin() as c:
+        assert cast_vote(c, Actor("ops2", "pytest"), big["id"], "approve", "ok")["status"] == "approved"
+    applied = apply_approved(d.store, ACTOR)
+    assert [(a["id"], a["apply_status"]) for a in applied] == [(big["id"], "ok")], applied
+    vols = sorted((v.name, v.size, v.status) for v in conn.block_storage.volumes(all_projects=True,
+                                                                                   project_id=d.project_id))
+    assert vols == [(f"req{big['id']}-vol1", 6, "available"), (f"req{big['id']}-vol2", 6, "available")]
+    with d.store.connect() as c:
+        shown = show_request(c, big["id"])
+    assert shown["apply_status"] == "ok"
+
+
+def show_request_payload(d: Dept, rid: int) -> dict:
+    with d.store.connect() as c:
+        row = c.execute(select(approval_request).where(approval_request.c.id == rid)).one()
+    return {"id": row.id, "requester": row.requester, "dept": row.dept, "payload": json.loads(row.payload)}
+
+
+def test_server_request_creates_active_servers_on_the_department_network(applied_dept: Dept) -> None:
+    d = applied_dept
+    with d.store.begin() as c:
+        set_policy(c, POLICY, ACTOR)
+    flavor = CloudOps(d.cloud).find_flavor("m1.tiny")
+    payload = resource_requests.prepare("server", {"flavor": "m1.tiny", "image": "cloudctl-test-raw", "count": 2},
+                                        d.cloud)
+    assert payload["vcpus"] == 2 * flavor["vcpus"] and payload["ram"] == 2 * flavor["ram"]
+    from cloudctl.approvals import create_request
+
+    with d.store.begin() as c:
+        req = create_request(c, ACTOR, kind="server", payload=payload, policy="res", dept=d.code)
+    assert req["status"] == "approved"  # 2 x m1.tiny is inside the tier
+    out = apply_request(d.store, req["id"], ACTOR)
+    assert out and out["apply_status"] == "ok", out
+    conn = admin_conn()
+    servers = list(conn.compute.servers(all_projects=True, project_id=d.project_id))
+    assert sorted(s.name for s in servers) == [f"req{req['id']}-1", f"req{req['id']}-2"]
+    assert all(s.status == "ACTIVE" for s in servers)
+    net = conn.network.find_network(f"dept-{d.code}-net", project_id=d.project_id)
+    ports = list(conn.network.ports(network_id=net.id, device_owner="compute:nova"))
+    assert sorted(p.device_id for p in ports) == sorted(s.id for s in servers)
+    # idempotent: applying the same request again creates nothing new
+    resource_requests.apply_servers(d.store, show_request_payload(d, req["id"]), d.cloud)
+    assert len(list(conn.compute.servers(all_projects=True, project_id=d.project_id))) == 2
+
+
+def test_denied_request_creates_nothing_and_one_audit_record(applied_dept: Dept) -> None:
+    d = applied_dept
+    with d.store.begin() as c:
+        set_policy(c, POLICY, ACTOR)
+    assert run_cli(["role", "bootstrap"], d.db).returncode == 0
+    with d.store.connect() as c:
+        n_audit = c.execute(select(func.count()).select_from(audit_log)).scalar_one()
+    from click.testing import CliRunner
+
+    from cloudctl.cli.context import AppContext
+    from cloudctl.cli.request_resources import quota_cmd
+
+    app = AppContext(db_flag=d.db, actor_flag="mallory", argv=["request", "quota"])
+    res = CliRunner().invoke(quota_cmd, ["--vcpus", "1", "--dept", d.code, "--policy", "res"], obj=app)
+    assert res.exit_code != 0 and "may not request.create" in str(res.exception)
+    with d.store.connect() as c:
+        assert c.execute(select(func.count()).select_from(audit_log)).scalar_one() == n_audit + 1
+        assert c.execute(select(func.count()).select_from(approval_request)).scalar_one() == 0
