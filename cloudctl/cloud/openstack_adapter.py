@@ -277,14 +277,18 @@ class OpenStackCloud:
                 depts[code].quotas[name] = have.get(key, defaults.get(key, 0))
         return True
 
-    def _set_compute_limits(self, project_id: str, values: dict[str, int]) -> None:
+    def _set_compute_limits(self, project_id: str, values: dict[str, int], *, new_project: bool = False) -> None:
         """Create or update the project's unified limits (list, then PATCH changed / POST missing)."""
         sid, region, _ = self._compute_service()
         c = self.conn
         want = {UNIFIED_KEYS[name]: value for name, value in values.items()}
 
+        first = [new_project]  # a project created in this run has no limits yet: skip the first list
+
         def push() -> None:
-            current = {lim.resource_name: lim for lim in c.identity.limits(service_id=sid, project_id=project_id)}
+            skip_list = first.pop() if first else False
+            current = {} if skip_list else {
+                lim.resource_name: lim for lim in c.identity.limits(service_id=sid, project_id=project_id)}
             missing = [{"service_id": sid, "project_id": project_id, "region_id": region, "resource_name": k,
                         "resource_limit": v} for k, v in want.items() if k not in current]
             for k, v in want.items():
@@ -367,14 +371,28 @@ class OpenStackCloud:
             return p
 
         p = self.call(f"create project {a.name}",
-                      lambda: find() or c.identity.create_project(name=a.name, domain_id="default",
-                                                                  description=description, tags=tags),
+                      lambda: self._create_or_find(lambda: c.identity.create_project(
+                          name=a.name, domain_id="default", description=description, tags=tags), find),
                       recheck=find)
         ids["project"] = p.id
 
     def _update_project(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         self.call(f"update project {a.name}", lambda: c.identity.update_project(ids["project"],
                                                                                 description=description))
+
+    @staticmethod
+    def _create_or_find(create: Callable[[], Any], find: Callable[[], Any]) -> Any:
+        """Create; when the name is taken (409: another run got there first) take what exists
+        (find raises if it is not cloudctl's)."""
+        from openstack import exceptions as osx
+
+        try:
+            return create()
+        except osx.ConflictException:
+            found = find()
+            if found is None:
+                raise
+            return found
 
     def _delete_project(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         self._delete(f"delete project {a.name}", lambda: c.identity.delete_project(ids["project"],
@@ -389,9 +407,9 @@ class OpenStackCloud:
             return u
 
         u = self.call(f"create user {a.name}",
-                      lambda: find() or c.identity.create_user(
+                      lambda: self._create_or_find(lambda: c.identity.create_user(
                           name=a.name, domain_id="default", default_project_id=ids["project"],
-                          description=f"{USER_MARKER} dept={code}"), recheck=find)
+                          description=f"{USER_MARKER} dept={code}"), find), recheck=find)
         users[a.name.partition(".")[2]] = u.id
 
     def _delete_user(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
@@ -425,7 +443,7 @@ class OpenStackCloud:
             self.call(f"set network quota {a.name}",
                       lambda: c.network.update_quota(pid, **{_SDK_NET_ATTR[key]: a.after}))
 
-    def update_quotas(self, project_id: str, quotas: dict[str, int]) -> None:
+    def update_quotas(self, project_id: str, quotas: dict[str, int], *, new_project: bool = False) -> None:
         """All of one department's quotas in one call per service (used by apply for batches)."""
         by_service: dict[str, dict[str, int]] = {}
         for name, value in quotas.items():
@@ -434,7 +452,7 @@ class OpenStackCloud:
         c = self.conn
         compute = {n: v for n, v in quotas.items() if QUOTA_KEYS[n][0] == "compute"}
         if compute and self._compute_service()[2]:
-            self._set_compute_limits(project_id, compute)
+            self._set_compute_limits(project_id, compute, new_project=new_project)
         elif compute:
             self.call("set compute quotas", lambda: c.compute.update_quota_set(project_id, **by_service["compute"]))
         if "volume" in by_service:
@@ -450,7 +468,7 @@ class OpenStackCloud:
     def _create_network(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         find = lambda: self._find_in_project(c.network.networks, a.name, ids["project"])  # noqa: E731
         n = self.call(f"create network {a.name}",
-                      lambda: find() or c.network.create_network(name=a.name, project_id=ids["project"]),
+                      lambda: c.network.create_network(name=a.name, project_id=ids["project"]),
                       recheck=find)
         self._set_tags(n, tags)
         ids["network"] = n.id
@@ -458,7 +476,7 @@ class OpenStackCloud:
     def _create_subnet(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         find = lambda: self._find_in_project(c.network.subnets, a.name, ids["project"])  # noqa: E731
         s = self.call(f"create subnet {a.name}",
-                      lambda: find() or c.network.create_subnet(
+                      lambda: c.network.create_subnet(
                           name=a.name, project_id=ids["project"], network_id=ids["network"], ip_version=4,
                           cidr=a.after), recheck=find)
         self._set_tags(s, tags)
@@ -469,7 +487,7 @@ class OpenStackCloud:
         body: dict[str, Any] = {"name": a.name, "project_id": ids["project"]}
         if ext:
             body["external_gateway_info"] = {"network_id": ext}
-        r = self.call(f"create router {a.name}", lambda: find() or c.network.create_router(**body), recheck=find)
+        r = self.call(f"create router {a.name}", lambda: c.network.create_router(**body), recheck=find)
         self._set_tags(r, tags)
         ids["router"] = r.id
 
@@ -514,7 +532,7 @@ class OpenStackCloud:
     def _create_security_group(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         find = lambda: self._find_in_project(c.network.security_groups, a.name, ids["project"])  # noqa: E731
         g = self.call(f"create security group {a.name}",
-                      lambda: find() or c.network.create_security_group(
+                      lambda: c.network.create_security_group(
                           name=a.name, project_id=ids["project"], description="cloudctl baseline"),
                       recheck=find)
         self._set_tags(g, tags)

@@ -30,7 +30,7 @@ class Cloud(Protocol):
     def apply_actions(self, actions: list[Action], have: Any, *, description: str,
                       external_network_id: str | None) -> dict[str, str]: ...
 
-    def update_quotas(self, project_id: str, quotas: dict[str, int]) -> None: ...
+    def update_quotas(self, project_id: str, quotas: dict[str, int], *, new_project: bool = False) -> None: ...
 
 
 @dataclass
@@ -111,7 +111,7 @@ def apply_plan(store: Store, cloud: Cloud, result: PlanResult, actor: Actor, *, 
         ids = cloud.apply_actions(first, have, description=result.desired[code].name,
                                   external_network_id=result.observed.external_network_id)
         if quotas:
-            cloud.update_quotas(ids["project"], quotas)
+            cloud.update_quotas(ids["project"], quotas, new_project=have.project is None)
         ids.update(cloud.apply_actions(rest, _with_ids(have, ids), description=result.desired[code].name,
                                        external_network_id=result.observed.external_network_id))
         return ids
