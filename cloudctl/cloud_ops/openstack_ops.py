@@ -183,7 +183,12 @@ class CloudOps:
             time.sleep(0.5)
         else:
             raise OperationFailed(f"snapshot of server {server_id} not finished after {timeout_s:.0f} s")
-        return img.id if hasattr(img, "id") else str(img)
+        image_id = img.id if hasattr(img, "id") else str(img)
+        found = self.cloud.call("find snapshot image", lambda: c.image.find_image(image_id, ignore_missing=True))
+        if found is None or found.status in ("killed", "deleted"):  # Nova removes the image of a failed snapshot
+            raise OperationFailed(f"snapshot of server {server_id} failed in Nova (image {image_id} gone); "
+                                  "the server is kept")
+        return image_id
 
     def delete(self, kind: str, resource_id: str) -> bool:
         """Delete a server, volume or floating IP; False if it was already gone (idempotent)."""

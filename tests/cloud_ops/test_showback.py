@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def test_usage_report_matches_raw_usage_api_and_volume_list(applied_dept: Dept, 
     make_volume(ops, d.project_id, "sb-vol", 3)
     # a period that has ended: Nova counts running servers up to min(end, now), so only a past end
     # gives figures that stay the same between two reads
-    end = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    time.sleep(1.5)  # whole seconds: the volume must exist before the period's end
+    end = datetime.now(UTC).replace(microsecond=0)
     start = end - timedelta(hours=2)
 
     rows = usage_report(d.store, d.cloud, start, end)
