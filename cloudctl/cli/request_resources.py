@@ -17,11 +17,11 @@ from cloudctl.cli.output import emit_json, emit_rows, format_option
 
 def _file(app: AppContext, kind: str, payload: dict[str, Any], policy: str, title: str | None, dept: str,
           cloud_name: str | None, fmt: str) -> None:
+    import os
+
     from cloudctl.approvals import APPROVED, apply_request, create_request
     from cloudctl.cloud_ops.requests import prepare
     from cloudctl.power import Scope, authorized
-
-    import os
 
     if cloud_name:  # the appliers open the same cloud
         os.environ["CLOUDCTL_CLOUD"] = cloud_name
