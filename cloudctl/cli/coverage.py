@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import region_of, requires
 from cloudctl.cli.output import emit_json, emit_rows, emit_table, format_option
 
 
@@ -137,6 +138,7 @@ def target_group() -> None:
 @click.option("--by", "by", type=ISO_DATE, required=True, help="Deadline YYYY-MM-DD.")
 @region_option
 @pass_app
+@requires("coverage.target.set", scope=region_of("region"))
 def target_set_cmd(app: AppContext, level: str, ratio: float, by: date, region: str | None) -> None:
     """Create or replace the target for a level (and region)."""
     from cloudctl.coverage.model import Target

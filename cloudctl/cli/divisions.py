@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ def divisions() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @format_option()
 @pass_app
+@requires("divisions.import")
 def import_cmd(app: AppContext, paths: tuple[str, ...], fmt: str) -> None:
     """Import official division CSV files (plain or .gz), all-or-nothing.
 

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -174,6 +175,7 @@ def compile_cmd(source: str, output: str | None, at: dt.datetime | None) -> None
               help="Approval policy for the publication requests (see `cloudctl request`).")
 @format_option()
 @pass_app
+@requires("gateway.import")
 def import_cmd(app: AppContext, source: str, approval_policy: str, fmt: str) -> None:
     """Store a policy; each new or changed publication goes through parallel approval."""
     from cloudctl.gateway.policy import load_policy

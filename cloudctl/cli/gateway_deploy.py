@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 from cloudctl.cli.run import host_progress
 
@@ -54,6 +55,7 @@ def _emit(outcome: Outcome, fmt: str) -> None:
 @_at_option()
 @format_option()
 @pass_app
+@requires("gateway.deploy")
 def deploy(app: AppContext, name_or_file: str, confirm_within: int, check: bool, at,  # type: ignore[no-untyped-def]
            fmt: str) -> None:
     """Compile the policy and apply it on its gateway, commit-confirmed."""
@@ -70,6 +72,7 @@ def deploy(app: AppContext, name_or_file: str, confirm_within: int, check: bool,
 @click.option("--deploy-id", help="Confirm only this deploy (refuse if another one is pending).")
 @format_option()
 @pass_app
+@requires("gateway.confirm")
 def confirm(app: AppContext, name: str, deploy_id: str | None, fmt: str) -> None:
     """Keep the pending ruleset on gateway NAME: stop its rollback timer."""
     from cloudctl.gateway.deploy import confirm_gateway

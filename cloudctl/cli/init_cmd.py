@@ -5,12 +5,14 @@ from __future__ import annotations
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, format_option, progress_bar
 
 
 @click.command("init")
 @format_option()
 @pass_app
+@requires("store.init")
 def init(app: AppContext, fmt: str) -> None:
     """Create or upgrade the store, then load the shipped divisions (provinces → townships).
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 
 
@@ -53,6 +54,7 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict[str, object]:
 @click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE",
               help="Extra Ansible host variable (YAML value); repeatable.")
 @pass_app
+@requires("inventory.host.add")
 def add_cmd(app: AppContext, name: str, role: str, address: str, port: int, ssh_user: str,
             division_code: str | None, var_pairs: tuple[str, ...]) -> None:
     """Register (or update) a managed host."""
@@ -68,6 +70,7 @@ def add_cmd(app: AppContext, name: str, role: str, address: str, port: int, ssh_
 @inventory.command("remove")
 @click.argument("name")
 @pass_app
+@requires("inventory.host.remove")
 def remove_cmd(app: AppContext, name: str) -> None:
     """Forget a managed host."""
     from cloudctl.automation.hosts import remove_host

@@ -8,6 +8,7 @@ import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.coverage import ISO_DATE
+from cloudctl.cli.guard import region_of, requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
 
 LINK_TYPE_CHOICE = click.Choice(["fiber", "mstp", "sdh", "vpn", "wireless", "satellite"])
@@ -23,6 +24,7 @@ def links() -> None:
 @click.argument("path", type=click.Path(dir_okay=False))
 @format_option()
 @pass_app
+@requires("links.import")
 def import_cmd(app: AppContext, path: str, fmt: str) -> None:
     """Import FILE.csv (header: link_id,division_code,link_type,bandwidth_mbps,activated_on,retired_on,provider).
 
@@ -50,6 +52,7 @@ def import_cmd(app: AppContext, path: str, fmt: str) -> None:
 @click.option("--provider", default=None)
 @format_option()
 @pass_app
+@requires("links.add", scope=region_of("division_code"))
 def add_cmd(app: AppContext, link_id: str, division_code: str, link_type: str, bandwidth_mbps: float,
             activated_on: date, retired_on: date | None, provider: str | None, fmt: str) -> None:
     """Add one link."""
@@ -68,6 +71,7 @@ def add_cmd(app: AppContext, link_id: str, division_code: str, link_type: str, b
 @click.option("--on", "retired_on", type=ISO_DATE, default=None, help="Retirement date (default: today).")
 @format_option()
 @pass_app
+@requires("links.retire")
 def retire_cmd(app: AppContext, link_id: str, retired_on: date | None, fmt: str) -> None:
     """Retire a link: it no longer covers its division from that date on."""
     from cloudctl.coverage.links import retire_link

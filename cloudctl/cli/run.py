@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def exit_for(result: PlaybookResult) -> None:
 @click.option("--forks", type=click.IntRange(1, 100), default=10, show_default=True, help="Hosts in parallel.")
 @format_option()
 @pass_app
+@requires("run.playbook")
 def run(app: AppContext, playbook: str, limit: str | None, check: bool, inventory_path: str | None,
         extra_pairs: tuple[str, ...], forks: int, fmt: str) -> None:
     """Run PLAYBOOK (a path, or a name under playbooks/ such as `site`) on the inventory."""

@@ -43,7 +43,9 @@ def store_state(store: Store) -> StoreState:
     with store.connect() as conn:
         count = conn.execute(select(func.count()).select_from(division)).scalar_one()
         history = conn.execute(select(func.count()).select_from(division_name_history)).scalar_one()
-        audit = conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
+        # the power list's own records (the audited decision that let the import run) are not the import's
+        audit = conn.execute(select(func.count()).select_from(audit_log).where(
+            audit_log.c.action.notlike("power.%"), audit_log.c.action != "role.bootstrap")).scalar_one()
         generation = conn.execute(select(meta.c.value).where(meta.c.key == "divisions_generation")).scalar()
         sample = conn.execute(select(division.c.code, division.c.name, division.c.kind)
                               .order_by(division.c.code).limit(50)).all()

@@ -25,5 +25,6 @@ def test_init_loads_the_shipped_divisions_once(sqlite_url: str, run_cli) -> None
         assert level_counts(conn) == {**SHIPPED, "village": 0}
         assert get_division(conn, "54").kind == "autonomous_region"  # 西藏自治区
         assert get_division(conn, "152502001").parent_code == "152502"
-        assert verify_chain(conn).ok and verify_chain(conn).rows_checked == 2
+        # 2 import records + the installer's bootstrap + one audited store.init decision per run
+        assert verify_chain(conn).ok and verify_chain(conn).rows_checked == 2 + 1 + 2
     store.dispose()

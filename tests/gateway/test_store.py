@@ -84,8 +84,11 @@ def test_cli_import_and_compile_by_name(tmp_path, write_policy, lab_dict):
     from cloudctl.store import open_store
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
+    from cloudctl.power import bootstrap
+
     with open_store(url).begin() as conn:
         set_policy(conn, APPROVERS, Actor("alice"))
+        bootstrap(conn, "alice", Actor("alice"))  # alice is the store's admin (the power list guards the CLI)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "cloudctl", "--db", url, "--as", "alice", "gateway", *args],

@@ -100,6 +100,10 @@ def lab() -> Iterator[LabContext]:
         db_url = f"sqlite:///{lab.workdir / 'cloudctl.sqlite3'}"
         store = open_store(db_url)
         actor = Actor("lab-tester", "pytest tests/lab")
+        from cloudctl.power import bootstrap
+
+        with store.begin() as conn:  # the lab's operator holds admin (the power list guards the CLI)
+            bootstrap(conn, actor.name, actor)
         for host, role, division in ((gw, "gateway", "330100"), (ag1, "agent", "110101"),
                                      (ag2, "agent", "110102")):
             register_host(store, actor, ManagedHost(name=host.name, role=role, address=host.mgmt_ip,
