@@ -165,12 +165,19 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     def coverage_summary(as_of: date | None = None,
                          region: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
                          by_child: bool = False,
-                         exclude_kind: Annotated[list[str] | None, Query(max_length=20)] = None) -> dict[str, Any]:
-        """The same JSON as `cloudctl coverage summary --format json`."""
+                         exclude_kind: Annotated[list[str] | None, Query(max_length=20)] = None,
+                         online: bool = False,
+                         fresh_within: Annotated[float, Query(gt=0, le=86400)] = 45.0) -> dict[str, Any]:
+        """The same JSON as `cloudctl coverage summary --format json` (and `--online`)."""
         from datetime import UTC, datetime
 
+        from cloudctl.coverage.online import rollup_online
         from cloudctl.coverage.rollup import rollup_coverage
 
+        if online:
+            if as_of is not None:
+                raise HTTPException(422, "online counts what is online now: drop as_of")
+            return rollup_online(store, region, tuple(exclude_kind or ()), by_child, fresh_within).to_json()
         day = as_of or datetime.now(UTC).date()
         summary = rollup_coverage(store, day, region=region, exclude_kinds=tuple(exclude_kind or ()),
                                   by_child=by_child)

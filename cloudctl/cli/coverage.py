@@ -55,36 +55,56 @@ def coverage() -> None:
 @region_option
 @click.option("--by-child", is_flag=True, help="Add a breakdown per direct child of the region.")
 @exclude_kind_option
+@click.option("--online", is_flag=True,
+              help="Also count divisions online now: a link active today whose agent reported it up recently.")
+@click.option("--fresh-within", "fresh_within", type=float, default=None, metavar="SECONDS",
+              help="With --online: how recent an up report must be (default 45 s: three 15 s heartbeats).")
 @format_option()
 @pass_app
 def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_child: bool,
-                exclude_kinds: tuple[str, ...], fmt: str) -> None:
+                exclude_kinds: tuple[str, ...], online: bool, fresh_within: float | None, fmt: str) -> None:
     """Covered/total and ratio per level, with target gap and pace where targets exist."""
+    from cloudctl.coverage.online import DEFAULT_FRESH_WITHIN_S, rollup_online
     from cloudctl.coverage.rollup import rollup_coverage
     from cloudctl.coverage.targets import list_targets, target_gaps
+    from cloudctl.errors import InputError
 
-    as_of = as_of or date.today()
-    summary = rollup_coverage(app.store, as_of, region, exclude_kinds, by_child)
+    if online and as_of is not None:
+        raise InputError("--online counts what is online now; it cannot be combined with --as-of",
+                         field="--as-of", hint="drop --as-of, or drop --online for coverage on a past date")
+    if fresh_within is not None and not online:
+        raise InputError("--fresh-within only applies with --online", field="--fresh-within")
+    if online:
+        summary = rollup_online(app.store, region, exclude_kinds, by_child, fresh_within or DEFAULT_FRESH_WITHIN_S)
+        as_of = summary.as_of
+    else:
+        as_of = as_of or date.today()
+        summary = rollup_coverage(app.store, as_of, region, exclude_kinds, by_child)
     if fmt == "json":
         emit_json(summary.to_json())
         return
+    online_cols = ["online", "online_ratio"] if online else []
     if fmt == "csv":
         rows = [{"code": region or "", "name": summary.region_name or "", **lv.to_json()} for lv in summary.levels]
         rows += [{"code": c.code, "name": c.name, **lv.to_json()} for c in summary.children or [] for lv in c.levels]
-        emit_rows(rows, ["code", "name", "level", "total", "covered", "ratio"], fmt)
+        emit_rows(rows, ["code", "name", "level", "total", "covered", "ratio", *online_cols], fmt)
         return
     with app.store.connect() as conn:
         gaps = {g.target.level: g for g in target_gaps(summary, list_targets(conn, region or ""), as_of)}
     rows = []
     for lv in summary.levels:
         row: dict[str, Any] = {"level": lv.level, "covered": lv.covered, "total": lv.total, "ratio": pct(lv.ratio)}
+        if online:
+            row |= {"online": lv.online, "online ratio": pct(lv.online_ratio or 0.0)}
         if g := gaps.get(lv.level):
             row |= {"target": pct(g.target.ratio), "by": g.target.by.isoformat(), "gap": g.needed,
                     "per month": "target date passed" if g.per_month is None else f"{g.per_month:.1f}"}
         rows.append(row)
-    cols = ["level", "covered", "total", "ratio"] + (["target", "by", "gap", "per month"] if gaps else [])
+    cols = ["level", "covered", "total", "ratio"] + (["online", "online ratio"] if online else [])
+    cols += ["target", "by", "gap", "per month"] if gaps else []
     where = f"{summary.region_name or ''} {region}".strip() if region else "country"
-    click.echo(f"Extranet coverage, {where}, as of {as_of.isoformat()}")
+    click.echo(f"Extranet coverage, {where}, as of {as_of.isoformat()}"
+               + (f" (online: up within {fresh_within or DEFAULT_FRESH_WITHIN_S:g} s)" if online else ""))
     emit_table(rows, cols)
     if summary.children is not None:
         levels = [lv.level for lv in summary.levels if any(c.level(lv.level) for c in summary.children)]
@@ -93,7 +113,10 @@ def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_chil
             row = {"code": c.code, "name": c.name}
             for name in levels:
                 lv = c.level(name)
-                row[name] = f"{lv.covered}/{lv.total} {pct(lv.ratio)}" if lv else ""
+                cell = f"{lv.covered}/{lv.total} {pct(lv.ratio)}" if lv else ""
+                if lv and online:
+                    cell += f", online {lv.online}"
+                row[name] = cell
             child_rows.append(row)
         click.echo("\nBy child:")
         emit_table(child_rows, ["code", "name", *levels])

@@ -29,14 +29,24 @@ class LevelCoverage:
     level: str
     total: int
     covered: int
+    online: int | None = None  # divisions with a link reported up recently (`summary --online`)
 
     @property
     def ratio(self) -> float:
         return self.covered / self.total if self.total else 0.0
 
+    @property
+    def online_ratio(self) -> float | None:
+        if self.online is None:
+            return None
+        return self.online / self.total if self.total else 0.0
+
     def to_json(self) -> dict[str, Any]:
-        return {"level": self.level, "total": self.total, "covered": self.covered,
-                "ratio": round(self.ratio, 6)}
+        data: dict[str, Any] = {"level": self.level, "total": self.total, "covered": self.covered,
+                                "ratio": round(self.ratio, 6)}
+        if self.online is not None:
+            data |= {"online": self.online, "online_ratio": round(self.online_ratio or 0.0, 6)}
+        return data
 
 
 @dataclass(frozen=True)
