@@ -98,12 +98,24 @@ def show_cmd(app: AppContext, request_id: int, history: bool, fmt: str) -> None:
         emit_rows(events, ["id", "at", "actor", "kind", "data"], fmt)
 
 
+def _load_appliers() -> None:
+    """Register the resource appliers (quota-increase, server, volume) with the approval engine."""
+    import cloudctl.cloud_ops.requests  # noqa: F401
+
+
 def _vote(app: AppContext, request_id: int, decision: str, reason: str | None, fmt: str) -> None:
-    from cloudctl.approvals import cast_vote
+    from cloudctl.approvals import APPROVED, apply_request, cast_vote
 
     with authorized(app, f"request.{decision}", _request_scope(app, request_id)) as conn:
         out = cast_vote(conn, app.actor, request_id, decision, reason)
+    if out.get("status") == APPROVED:  # this vote decided it: carry it out now (sweep retries a failure)
+        _load_appliers()
+        applied = apply_request(app.store, request_id, app.actor, retry=False)
+        if applied is not None:
+            out.update(apply_status=applied["apply_status"], apply_result=applied.get("result"))
     _emit_one(out, fmt)
+    if out.get("apply_status") == "failed":
+        raise SystemExit(1)
 
 
 def authorized(app: AppContext, permission: str, scope: Any):  # type: ignore[no-untyped-def]
@@ -156,6 +168,7 @@ def sweep_cmd(app: AppContext, now_text: str | None, fmt: str) -> None:
     from cloudctl.approvals.requests import parse_time
 
     now = parse_time(now_text, "--now") if now_text else None
+    _load_appliers()
     with authorized(app, "request.sweep", None) as conn:
         out = sweep(conn, app.actor, now)
     out["applied"] = apply_approved(app.store, app.actor)
@@ -178,6 +191,7 @@ def apply_cmd(app: AppContext, request_id: int, fmt: str) -> None:
     from cloudctl.power import authorize
 
     authorize(app.store, app.actor, "request.apply", _request_scope(app, request_id))
+    _load_appliers()
     out = apply_request(app.store, request_id, app.actor)
     if out is None:
         raise OperationFailed(f"request {request_id} has nothing to apply (already applied, or no applier "
@@ -290,3 +304,13 @@ def _payload(text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError("the payload must be a JSON object", file=source, field="--payload")
     return data
+
+
+def _add_resource_commands() -> None:
+    from cloudctl.cli.request_resources import COMMANDS
+
+    for cmd in COMMANDS:
+        request.add_command(cmd)
+
+
+_add_resource_commands()

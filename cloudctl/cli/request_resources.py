@@ -1,5 +1,5 @@
-"""`cloudctl request quota|server|volume`: resource requests for a department (to be added to the
-`request` group: `request.add_command(quota_cmd)` etc., see docs/cloud_ops.md).
+"""`cloudctl request quota|server|volume`: resource requests for a department (subcommands of the
+`request` group, added by cloudctl/cli/request.py).
 
 Each files a request through the approval engine with the payload's size fields filled in, so the
 policy's auto_approve tier decides; an auto-approved request is applied at once."""

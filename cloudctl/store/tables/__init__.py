@@ -8,6 +8,7 @@ from cloudctl.store.tables import (  # noqa: F401  (register tables)
     agents,
     approvals,
     cloud,
+    cloud_ops,
     core,
     coverage,
     divisions,
