@@ -90,7 +90,7 @@ def test_online_counts_match_the_definition(store: Store, region: str | None) ->
 
 def test_window_decides_what_is_fresh(store: Store) -> None:
     now = time.time()
-    registry, links, reports = _setup(store, now)
+    _setup(store, now)
     wide = rollup_online(store, "11", fresh_within_s=3600, now=now)
     assert wide.level("township").online == 2  # the stale-but-up link counts with an hour's window
     later = rollup_online(store, "11", fresh_within_s=45, now=now + 60)
@@ -113,7 +113,7 @@ def test_cli_online_json_table_and_errors(sqlite_url: str) -> None:
 
     store = open_store(sqlite_url)
     now = time.time()
-    registry, links, reports = _setup(store, now)
+    _setup(store, now)
     store.dispose()
     r = run_cli("--db", sqlite_url, "coverage", "summary", "--online", "--region", "11", "--format", "json")
     assert r.returncode == 0, r.stderr
