@@ -105,6 +105,12 @@ def authenticate(conn: Connection, credential: str) -> AgentRecord | None:
     return AgentRecord(row.agent_id, row.division_code, row.role, row.state, int(row.last_seq))
 
 
+def agent_division(store: Any, agent_id: str) -> str | None:
+    """The division an agent serves (None: no such agent)."""
+    with store.connect() as conn:
+        return conn.execute(select(agent.c.division_code).where(agent.c.agent_id == agent_id)).scalar()
+
+
 def revoke_agent(store: Any, actor: Actor, agent_id: str) -> None:
     with store.begin() as conn:
         row = conn.execute(select(agent.c.state).where(agent.c.agent_id == agent_id)).first()

@@ -5,9 +5,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import region_of, requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 
 
@@ -31,6 +34,7 @@ def agent() -> None:
 @click.option("--ttl", default="24h", show_default=True, help="How long the one-time token stays valid.")
 @format_option()
 @pass_app
+@requires("agent.enroll", scope=region_of("division"))
 def enroll_cmd(app: AppContext, division: str, role: str, ttl: str, fmt: str) -> None:
     """Create a pending agent and print its one-time enrolment token (shown once)."""
     from datetime import timedelta
@@ -68,9 +72,19 @@ def list_cmd(app: AppContext, fmt: str) -> None:
     emit_rows(rows, cols, fmt)
 
 
+def _agent_region(store: Any, params: dict[str, Any]) -> Any:
+    """The division of the agent being revoked (a region-scoped operator revokes their own agents)."""
+    from cloudctl.api.registry import agent_division
+    from cloudctl.power import Scope
+
+    division = agent_division(store, str(params["agent_id"]))
+    return Scope(region=division) if division else None
+
+
 @agent.command("revoke")
 @click.argument("agent_id")
 @pass_app
+@requires("agent.revoke", store_scope=_agent_region)
 def revoke_cmd(app: AppContext, agent_id: str) -> None:
     """Revoke an agent's credential (and any unused token) at once."""
     from cloudctl.api.registry import revoke_agent

@@ -10,7 +10,8 @@ The check runs before the command body: `cloudctl.power.authorize(app.store, app
 permission, scope)` audits the decision (allowed or denied) in its own transaction and raises
 PermissionDenied (exit 1) on a denial, so a denied command changes nothing but that one audit
 record. `scope` receives the command's parsed parameters (click's ctx.params) and returns a
-cloudctl.power.Scope, or None for an unscoped action. The power package is imported only when
+cloudctl.power.Scope, or None for an unscoped action; when the scope lives in the store (the
+division of an agent named by id), pass `store_scope(store, params)` instead. The power package is imported only when
 a guarded command runs, so `cloudctl --help` stays light. The decorated function keeps a
 `__cloudctl_permission__` attribute naming its permission (tests walk the command tree with it).
 """
@@ -28,11 +29,13 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 ScopeFn = Callable[[dict[str, Any]], "Scope | None"]
+StoreScopeFn = Callable[[Any, dict[str, Any]], "Scope | None"]
 
 PERMISSION_ATTR = "__cloudctl_permission__"
 
 
-def requires(permission: str, scope: ScopeFn | None = None) -> Callable[[F], F]:
+def requires(permission: str, scope: ScopeFn | None = None, store_scope: StoreScopeFn | None = None
+             ) -> Callable[[F], F]:
     """Guard a click command with `permission` from the power list (see the module doc)."""
 
     def decorate(func: F) -> F:
@@ -46,7 +49,10 @@ def requires(permission: str, scope: ScopeFn | None = None) -> Callable[[F], F]:
             if app is None:  # invoked outside the cloudctl root group (a bug, not a user error)
                 raise RuntimeError(f"{permission}: no AppContext on the click context")
             params = dict(ctx.params)
-            authorize(app.store, app.actor, permission, scope(params) if scope else None)
+            where = scope(params) if scope else None
+            if store_scope is not None:
+                where = store_scope(app.store, params)
+            authorize(app.store, app.actor, permission, where)
             return func(*args, **kwargs)
 
         setattr(wrapper, PERMISSION_ATTR, permission)

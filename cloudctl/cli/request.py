@@ -114,8 +114,10 @@ def _vote(app: AppContext, request_id: int, decision: str, reason: str | None, f
         if applied is not None:
             out.update(apply_status=applied["apply_status"], apply_result=applied.get("result"))
     _emit_one(out, fmt)
-    if out.get("apply_status") == "failed":
-        raise SystemExit(1)
+    if out.get("apply_status") == "failed":  # the vote stands; the apply is retried by sweep or `request apply`
+        click.echo(f"request {request_id} is approved, but applying it failed: "
+                   f"{(out.get('apply_result') or {}).get('error')}; retry with `cloudctl request apply "
+                   f"{request_id}`", err=True)
 
 
 def authorized(app: AppContext, permission: str, scope: Any):  # type: ignore[no-untyped-def]

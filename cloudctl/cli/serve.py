@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_rows, format_option
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -68,6 +69,7 @@ def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_k
 @click.option("--revoke", "revoke", metavar="TOKEN_ID", help="Revoke one of your tokens (its opt-... id) instead.")
 @format_option()
 @pass_app
+@requires("serve.token")
 def token_cmd(app: AppContext, ttl: str, revoke: str | None, fmt: str) -> None:
     """Issue an API token for yourself (the --as operator), for votes over HTTP (shown once)."""
     from datetime import timedelta

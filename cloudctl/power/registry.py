@@ -19,9 +19,14 @@ class Permission:
     command: str  # the CLI command(s) it guards, as typed
     description: str
     scopes: tuple[str, ...] = ()  # which grant scopes make sense: "dept", "region"
+    also: tuple[str, ...] = ()  # further commands that need exactly this power (shortcuts of `command`)
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return (self.command, *self.also)
 
     def as_row(self) -> dict[str, str]:
-        return {"permission": self.name, "command": self.command, "scopes": ",".join(self.scopes) or "-",
+        return {"permission": self.name, "command": ", ".join(self.commands), "scopes": ",".join(self.scopes) or "-",
                 "description": self.description}
 
 
@@ -53,7 +58,8 @@ POWER_LIST: tuple[Permission, ...] = (
     Permission("ipam.reserve", "cloudctl ipam reserve", "reserve an address range"),
     Permission("ipam.release", "cloudctl ipam release", "release an allocation or a reservation"),
     # approvals and resource requests
-    Permission("request.create", "cloudctl request create", "file a request for parallel approval", DR),
+    Permission("request.create", "cloudctl request create", "file a request for parallel approval", DR,
+               also=("cloudctl request quota", "cloudctl request server", "cloudctl request volume")),
     Permission("request.approve", "cloudctl request approve", "vote to approve a request (as a listed reviewer)", DR),
     Permission("request.reject", "cloudctl request reject", "vote to reject a request (as a listed reviewer)", DR),
     Permission("request.withdraw", "cloudctl request withdraw", "withdraw one's own pending request", DR),
@@ -80,6 +86,8 @@ POWER_LIST: tuple[Permission, ...] = (
     # agents
     Permission("agent.enroll", "cloudctl agent enroll", "enrol a probe agent", R),
     Permission("agent.revoke", "cloudctl agent revoke", "revoke a probe agent's credentials", R),
+    # the central API
+    Permission("serve.token", "cloudctl serve token", "issue or revoke one's own API token (votes over HTTP)"),
 )
 
 BY_NAME: dict[str, Permission] = {p.name: p for p in POWER_LIST}

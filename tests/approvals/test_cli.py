@@ -60,10 +60,13 @@ def test_request_flow_and_denial(db: str, run_cli, tmp_path: Path) -> None:  # t
         after = list_entries(conn, limit=None)
     assert len(after) == len(before) + 1 and after[0]["action"] == "power.deny"
 
-    assert run_cli("--as", "net-a", "request", "approve", rid, "--reason", "ok").code == 0
+    decisive = run_cli("--as", "net-a", "request", "approve", rid, "--reason", "ok")
+    assert decisive.code == 0  # the vote stands; applying it (no cloud configured here) fails and says so
+    assert "approved, but applying it failed" in decisive.err and "no cloud selected" in decisive.err
     shown = json.loads(run_cli("request", "show", rid, "--history", "--format", "json").out)
     assert shown["status"] == "approved" and shown["replayed_status"] == "approved"
-    assert [e["kind"] for e in shown["history"]] == ["created", "vote", "vote", "vote", "vote", "decided"]
+    assert shown["apply_status"] == "failed"
+    assert [e["kind"] for e in shown["history"]] == ["created", "vote", "vote", "vote", "vote", "decided", "applied"]
     assert run_cli("request", "sweep", "--format", "json").code == 0
 
     assert run_cli("role", "create", "delegator", "--allow", "request.delegate").code == 0

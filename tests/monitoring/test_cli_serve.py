@@ -28,6 +28,11 @@ def _cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def db(seeded_sqlite) -> str:  # type: ignore[no-untyped-def]
+    from cloudctl.audit import Actor
+    from cloudctl.power import bootstrap
+
+    with seeded_sqlite.begin() as conn:  # alice administers (agent enroll/revoke are on the power list)
+        bootstrap(conn, "alice", Actor("alice", "pytest"))
     return seeded_sqlite.url
 
 
@@ -127,8 +132,15 @@ def test_serve_token_issues_a_token_for_the_acting_operator(db: str) -> None:
     assert log[0]["actor"] == "alice" and data["token"] not in json.dumps(log)
     assert _cli(db, "serve", "token", "--ttl", "-1h").returncode == 2
     token_id = data["token"].split(".")[1]
-    other = subprocess.run([*CLOUDCTL, "--db", db, "--as", "mallory", "serve", "token", "--revoke", token_id],
-                           capture_output=True, text=True, timeout=120)
+    def as_mallory() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLOUDCTL, "--db", db, "--as", "mallory", "serve", "token", "--revoke", token_id],
+                              capture_output=True, text=True, timeout=120)
+
+    denied = as_mallory()  # not on the power list at all
+    assert denied.returncode == 1 and "'mallory' may not serve.token" in denied.stderr
+    assert _cli(db, "role", "create", "token-holder", "--allow", "serve.token").returncode == 0
+    assert _cli(db, "role", "grant", "token-holder", "mallory").returncode == 0
+    other = as_mallory()  # may hold tokens, but not revoke alice's
     assert other.returncode == 1 and "belongs to alice" in other.stderr
     assert _cli(db, "serve", "token", "--revoke", token_id).returncode == 0
     assert _cli(db, "serve", "token", "--revoke", token_id).returncode == 1  # already revoked

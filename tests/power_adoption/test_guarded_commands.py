@@ -15,7 +15,7 @@ from cloudctl.power import POWER_LIST, create_role, grant_role
 from cloudctl.store import Store
 from tests.power_adoption.conftest import BOSS, GATEWAY_POLICY, audit_count, audit_rows, snapshot
 
-ADOPTED_GROUPS = ("init", "demo", "divisions", "links", "coverage", "gateway", "inventory", "run")
+ADOPTED_GROUPS = ("init", "demo", "divisions", "links", "coverage", "gateway", "inventory", "run", "agent", "serve")
 
 
 def _write_links(tmp: Path) -> str:
@@ -53,6 +53,9 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list[str]], int]] = {
     "inventory.host.add": (lambda t: ["inventory", "add", "h1", "--role", "agent", "--address", "192.0.2.11"], 0),
     "inventory.host.remove": (lambda t: ["inventory", "remove", "h0"], 0),
     "run.playbook": (lambda t: ["run", "site", "-i", str(t / "no-hosts.ini"), "--check"], 1000),
+    "agent.enroll": (lambda t: ["agent", "enroll", "--division", "53", "--role", "access", "--format", "json"], 0),
+    "agent.revoke": (lambda t: ["agent", "revoke", "ag-none"], -1),
+    "serve.token": (lambda t: ["serve", "token", "--format", "json"], 0),
 }
 
 
@@ -110,3 +113,24 @@ def test_links_add_is_scoped_by_the_division(seeded: Store, run_as) -> None:
     assert _stored(seeded, "SELECT count(*) FROM link") == 1
     last = audit_rows(seeded)[-1]
     assert last.action == "power.deny" and json.loads(last.after)["scope"] == {"region": "11"}
+
+
+def test_agent_revoke_is_scoped_by_the_agents_division(seeded: Store, run_as) -> None:
+    from cloudctl.api.registry import create_enrolment
+
+    yunnan, beijing = (create_enrolment(seeded, BOSS, code, "access").agent_id for code in ("53", "11"))
+    with seeded.begin() as conn:
+        create_role(conn, "agent-keeper", ["agent.revoke"], BOSS)
+        grant_role(conn, "agent-keeper", "op", BOSS, "region:53")
+    assert run_as("op", "agent", "revoke", yunnan).code == 0
+    other = run_as("op", "agent", "revoke", beijing)
+    assert other.code == 1 and "region 11" in other.err
+    states = dict(_stored_rows(seeded, "SELECT agent_id, state FROM agent"))
+    assert states == {yunnan: "revoked", beijing: "pending"}
+
+
+def _stored_rows(store: Store, sql: str) -> list[Any]:
+    from sqlalchemy import text
+
+    with store.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
