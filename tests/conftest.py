@@ -19,6 +19,8 @@ from cloudctl.audit import Actor
 from cloudctl.store import Store, open_store
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The namespace lab (session fixtures `lab`, `packet_lab`), shared by every test directory.
+pytest_plugins = ["tests.lab.fixtures"]
 PG_ROLE = "cloudctl_test"
 
 
