@@ -26,8 +26,8 @@ SERVE_PORT, METRICS_PORT = 19280, 19281
 HOST, DIVISION, LINK = "ag1", "110101", "ccad-110101-01"
 
 
-def deploy(ctx: LabContext, extra: dict[str, Any]) -> dict[str, Any]:
-    args = ["run", "deploy-agent", "--limit", HOST, "--format", "json"]
+def deploy(ctx: LabContext, extra: dict[str, Any], *flags: str) -> dict[str, Any]:
+    args = ["run", "deploy-agent", "--limit", HOST, "--format", "json", *flags]
     for key, value in extra.items():
         args += ["-e", f"{key}={value}"]
     r = ctx.cli(*args, timeout=600)
@@ -110,6 +110,10 @@ def test_deploy_agent_playbook_runs_an_enrolled_agent_in_the_host_namespace(lab:
             with lab.store.connect() as conn:
                 assert len(conn.execute(select(agent.c.agent_id)
                                         .where(agent.c.division_code == DIVISION)).all()) == agents_before + 1
+            # A dry run on the enrolled host also finds nothing to change.
+            dry = deploy(lab, extra, "--check")
+            assert dry["outcome"] == "success" and dry["hosts"][0]["changed"] == 0, dry
+            assert int(pidfile.read_text()) == pid
             print(f"\nfirst deploy {first_s:.1f} s")
     finally:
         stop_by_pidfile(pidfile, config)
