@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import threading
 import time
 from collections import Counter
@@ -20,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from cloudctl.cloud.coalesce import Coalescer
 from cloudctl.cloud.model import (
     MANAGED_TAG,
     QUOTA_KEYS,
@@ -42,6 +44,9 @@ TRANSIENT_STATUS = {500, 502, 503, 504}
 UNIFIED_KEYS = {"vcpus": "class:VCPU", "ram": "class:MEMORY_MB", "instances": "servers"}
 _SDK_NET_ATTR = {"network": "networks", "subnet": "subnets", "router": "routers", "port": "ports",
                  "floatingip": "floating_ips", "security_group": "security_groups"}
+_BULK_KINDS = {"network", "subnet", "security_group"}  # Neutron's bulk create: atomic, one transaction
+_NEUTRON_PATH = {"network": "/networks", "subnet": "/subnets", "router": "/routers",
+                 "security_group": "/security-groups"}
 
 
 def resolve_cloud(flag: str | None) -> str:
@@ -52,21 +57,42 @@ def resolve_cloud(flag: str | None) -> str:
     return name
 
 
+_ID = re.compile(r"/[0-9a-f]{32}|/[0-9a-f-]{36}")
+
+
 class CallCounter:
-    """Counts HTTP requests per service port (a requests response hook)."""
+    """Counts HTTP requests per service port, and per route with the time the server took to answer
+    (a requests response hook; routes have ids replaced by {id})."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.by_endpoint: Counter[str] = Counter()
+        self.by_route: Counter[str] = Counter()
+        self.seconds_by_route: dict[str, float] = {}
 
     def hook(self, response: Any, *args: Any, **kwargs: Any) -> None:
         parts = urlsplit(response.request.url)
+        route = f"{response.request.method} {parts.port} {_ID.sub('/{id}', parts.path)}"
+        elapsed = response.elapsed.total_seconds()
         with self._lock:
             self.by_endpoint[f"{response.request.method} {parts.netloc}"] += 1
+            self.by_route[route] += 1
+            self.seconds_by_route[route] = self.seconds_by_route.get(route, 0.0) + elapsed
 
     @property
     def total(self) -> int:
         return sum(self.by_endpoint.values())
+
+
+def _widen_connection_pool(session: Any, workers: int) -> None:
+    """Keep a connection per concurrent worker instead of requests' default of 10 per host."""
+    from requests.adapters import HTTPAdapter
+
+    size = max(10, 2 * workers)
+    for prefix, adapter in list(session.adapters.items()):
+        if isinstance(adapter, HTTPAdapter) and adapter._pool_maxsize < size:
+            fresh = type(adapter)(pool_connections=size, pool_maxsize=size)
+            session.mount(prefix, fresh)
 
 
 def _is_transient(e: BaseException) -> bool:
@@ -84,7 +110,7 @@ class OpenStackCloud:
     """A connection to one cloud with retries and call counting."""
 
     def __init__(self, cloud: str, *, retries: int = 5, backoff_s: float = 0.2, timeout_s: float = 60,
-                 workers: int = 8) -> None:
+                 workers: int = 8, bulk_max: int = 50) -> None:
         import openstack
         from openstack import exceptions as osx
 
@@ -99,7 +125,10 @@ class OpenStackCloud:
             raise InputError(f"cloud {cloud!r}: {e}", field="--cloud",
                              hint="check clouds.yaml (OS_CLIENT_CONFIG_FILE) for this cloud name") from e
         self.conn.session.session.hooks["response"].append(self.counter.hook)
+        _widen_connection_pool(self.conn.session.session, workers)
         self._role_ids: dict[str, str] = {}
+        self._compute_lock = threading.Lock()
+        self._bulk = Coalescer(self._send_creates, max_batch=bulk_max)
 
     # ------------------------------------------------------------ plumbing
     def call(self, what: str, fn: Callable[[], T], *, recheck: Callable[[], T | None] | None = None) -> T:
@@ -249,6 +278,10 @@ class OpenStackCloud:
 
     def _compute_service(self) -> tuple[str, str | None, dict[str, int]]:
         """(compute service id, region, registered default limits); cached per connection."""
+        with self._compute_lock:
+            return self._compute_service_locked()
+
+    def _compute_service_locked(self) -> tuple[str, str | None, dict[str, int]]:
         if not hasattr(self, "_compute_sid"):
             c = self.conn
             services = self.call("list services", lambda: list(c.identity.services(type="compute")))
@@ -295,7 +328,9 @@ class OpenStackCloud:
                 if k in current and int(current[k].resource_limit) != v:
                     c.identity.update_limit(current[k], resource_limit=v)
             if missing:
-                c.identity.post("/limits", json={"limits": missing})
+                from openstack import exceptions as osx
+
+                osx.raise_from_response(c.identity.post("/limits", json={"limits": missing}))
 
         # a lost POST makes the retry see the limits in its list and PATCH them instead: no duplicates
         self.call("set compute limits", push)
@@ -348,8 +383,18 @@ class OpenStackCloud:
             if obj:
                 ids[kind] = obj["id"]
         users = dict(have.users)
-        for a in actions:
+        i = 0
+        while i < len(actions):
+            a = actions[i]
+            if a.op == "create" and a.kind == "rule":  # consecutive new rules: one bulk request
+                j = i
+                while j < len(actions) and (actions[j].op, actions[j].kind) == ("create", "rule"):
+                    j += 1
+                self._create_rules(actions[i:j], ids)
+                i = j
+                continue
             self._apply_one(a, ids, users, have, description=description, external_network_id=external_network_id)
+            i += 1
         for username, uid in users.items():
             ids[f"user:{username}"] = uid
         return ids
@@ -462,34 +507,62 @@ class OpenStackCloud:
             self.call("set network quotas", lambda: c.network.update_quota(project_id, **attrs))
 
     # network
-    def _find_in_project(self, lister: Callable[..., Iterable[Any]], name: str, project_id: str) -> Any:
-        return next(iter(lister(name=name, project_id=project_id)), None)
+    def _find_in_project(self, kind: str, name: str, project_id: str) -> dict[str, Any] | None:
+        lister = getattr(self.conn.network, _SDK_NET_ATTR[kind])
+        found = next(iter(lister(name=name, project_id=project_id)), None)
+        return None if found is None else found.to_dict(computed=False)
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A raw Neutron request; HTTP errors raise (the SDK's proxies do not raise by themselves)."""
+        from openstack import exceptions as osx
+
+        resp = getattr(self.conn.network, method)(path, json=body)
+        osx.raise_from_response(resp)
+        return resp.json() if resp.content else None
+
+    def _send_creates(self, kind: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create one or many objects of a kind in one request (Neutron bulk create: atomic)."""
+        if len(bodies) == 1:
+            return [self._request("post", _NEUTRON_PATH[kind], {kind: bodies[0]})[kind]]
+        plural = _SDK_NET_ATTR[kind]
+        return self._request("post", _NEUTRON_PATH[kind], {plural: bodies})[plural]
+
+    def _create_neutron(self, kind: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create, coalesced with other departments' creates of the same kind into one bulk request
+        (not routers: Neutron has no bulk create for them). If that request fails (whatever the
+        error) this object goes alone: looked up by its name in the owned project first (a lost
+        success is found, not repeated), then created with retries."""
+        find = lambda: self._find_in_project(kind, name, body["project_id"])  # noqa: E731
+        what = f"create {kind.replace('_', ' ')} {name}"
+        if kind not in _BULK_KINDS:
+            return self.call(what, lambda: self._send_creates(kind, [body])[0], recheck=find)
+        try:
+            return self._bulk.submit(kind, body)
+        except Exception:  # the item's own attempt below reports its own error
+            pass
+        found = self.call(f"find {name}", find)
+        if found is not None:
+            return found
+        return self.call(what, lambda: self._send_creates(kind, [body])[0], recheck=find)
 
     def _create_network(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        find = lambda: self._find_in_project(c.network.networks, a.name, ids["project"])  # noqa: E731
-        n = self.call(f"create network {a.name}",
-                      lambda: c.network.create_network(name=a.name, project_id=ids["project"]),
-                      recheck=find)
-        self._set_tags(n, tags)
-        ids["network"] = n.id
+        n = self._create_neutron("network", a.name, {"name": a.name, "project_id": ids["project"]})
+        self._set_tags("network", n, tags)
+        ids["network"] = n["id"]
 
     def _create_subnet(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        find = lambda: self._find_in_project(c.network.subnets, a.name, ids["project"])  # noqa: E731
-        s = self.call(f"create subnet {a.name}",
-                      lambda: c.network.create_subnet(
-                          name=a.name, project_id=ids["project"], network_id=ids["network"], ip_version=4,
-                          cidr=a.after), recheck=find)
-        self._set_tags(s, tags)
-        ids["subnet"] = s.id
+        s = self._create_neutron("subnet", a.name, {"name": a.name, "project_id": ids["project"],
+                                                    "network_id": ids["network"], "ip_version": 4, "cidr": a.after})
+        self._set_tags("subnet", s, tags)
+        ids["subnet"] = s["id"]
 
     def _create_router(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        find = lambda: self._find_in_project(c.network.routers, a.name, ids["project"])  # noqa: E731
         body: dict[str, Any] = {"name": a.name, "project_id": ids["project"]}
         if ext:
             body["external_gateway_info"] = {"network_id": ext}
-        r = self.call(f"create router {a.name}", lambda: c.network.create_router(**body), recheck=find)
-        self._set_tags(r, tags)
-        ids["router"] = r.id
+        r = self._create_neutron("router", a.name, body)
+        self._set_tags("router", r, tags)
+        ids["router"] = r["id"]
 
     def _update_router_gateway(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         self.call(f"set gateway of {a.name}", lambda: c.network.update_router(
@@ -530,33 +603,40 @@ class OpenStackCloud:
                                                                                   ignore_missing=True))
 
     def _create_security_group(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        find = lambda: self._find_in_project(c.network.security_groups, a.name, ids["project"])  # noqa: E731
-        g = self.call(f"create security group {a.name}",
-                      lambda: c.network.create_security_group(
-                          name=a.name, project_id=ids["project"], description="cloudctl baseline"),
-                      recheck=find)
-        self._set_tags(g, tags)
-        ids["security_group"] = g.id
+        g = self._create_neutron("security_group", a.name, {"name": a.name, "project_id": ids["project"],
+                                                            "description": "cloudctl baseline"})
+        self._set_tags("security_group", g, tags)
+        ids["security_group"] = g["id"]
 
     def _delete_security_group(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         self._delete(f"delete security group {a.name}", lambda: c.network.delete_security_group(
             ids.pop("security_group"), ignore_missing=True))
 
-    def _create_rule(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+    def _create_rules(self, actions: list[Action], ids: dict[str, str]) -> None:
+        """A department's new rules in one bulk request (Neutron: one group per bulk). 409 means some
+        exist already (a lost success): then one by one, each 409 counting as done."""
         from openstack import exceptions as osx
 
-        r: Rule = a.after
+        bodies = [{"security_group_id": ids["security_group"], "project_id": ids["project"],
+                   "direction": r.direction, "protocol": r.protocol, "port_range_min": r.port_min,
+                   "port_range_max": r.port_max, "remote_ip_prefix": r.remote_ip_prefix, "ethertype": r.ethertype}
+                  for r in (a.after for a in actions)]
 
-        def create() -> Any:
+        def one(body: dict[str, Any]) -> None:
+            with contextlib.suppress(osx.ConflictException):
+                self._request("post", "/security-group-rules", {"security_group_rule": body})
+
+        def create() -> None:
+            if len(bodies) == 1:
+                return one(bodies[0])
             try:
-                return c.network.create_security_group_rule(
-                    security_group_id=ids["security_group"], project_id=ids["project"], direction=r.direction,
-                    protocol=r.protocol, port_range_min=r.port_min, port_range_max=r.port_max,
-                    remote_ip_prefix=r.remote_ip_prefix, ethertype=r.ethertype)
-            except osx.ConflictException:  # a lost success: the same rule exists
-                return None
+                self._request("post", "/security-group-rules", {"security_group_rules": bodies})
+            except osx.ConflictException:
+                for body in bodies:
+                    one(body)
+            return None
 
-        self.call(f"add rule to {a.name}", create)
+        self.call(f"add {len(bodies)} rules to {actions[0].name}", create)
 
     def _delete_rule(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         rule_id = have.security_group["rules"][a.before] if have.security_group else None
@@ -564,18 +644,18 @@ class OpenStackCloud:
             self._delete(f"delete rule of {a.name}", lambda: c.network.delete_security_group_rule(
                 rule_id, ignore_missing=True))
 
-    # tags on existing resources (a run killed between create and tag)
+    # tags on existing resources (a run killed between create and tag): the plan saw them, no GET
     def _update_network_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        self._set_tags(c.network.get_network(ids["network"]), tags)
+        self._retag("network", a.name, ids["network"], have.network, tags)
 
     def _update_subnet_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        self._set_tags(c.network.get_subnet(ids["subnet"]), tags)
+        self._retag("subnet", a.name, ids["subnet"], have.subnet, tags)
 
     def _update_router_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        self._set_tags(c.network.get_router(ids["router"]), tags)
+        self._retag("router", a.name, ids["router"], have.router, tags)
 
     def _update_security_group_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        self._set_tags(c.network.get_security_group(ids["security_group"]), tags)
+        self._retag("security_group", a.name, ids["security_group"], have.security_group, tags)
 
     # duplicates (a create that arrived after its retry): delete by id, never by name
     def _delete_duplicate_network(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
@@ -591,10 +671,16 @@ class OpenStackCloud:
         self._delete(f"delete duplicate {a.name}", lambda: c.network.delete_security_group(
             a.before, ignore_missing=True))
 
-    def _set_tags(self, resource: Any, tags: list[str]) -> None:
-        if set(tags) <= set(resource.tags or []):
+    def _retag(self, kind: str, name: str, os_id: str, seen: dict[str, Any] | None, tags: list[str]) -> None:
+        """Add cloudctl's tags to an existing object, keeping any other tags it has."""
+        others = [t for t in (seen or {}).get("tags") or [] if t not in tags]
+        self._set_tags(kind, {"id": os_id, "name": name}, [*tags, *others])
+
+    def _set_tags(self, kind: str, resource: dict[str, Any], tags: list[str]) -> None:
+        if set(tags) <= set(resource.get("tags") or []):
             return
-        self.call(f"tag {resource.name}", lambda: self.conn.network.set_tags(resource, tags))
+        self.call(f"tag {resource['name']}", lambda: self._request(
+            "put", f"{_NEUTRON_PATH[kind]}/{resource['id']}/tags", {"tags": tags}))
 
     def _delete(self, what: str, fn: Callable[[], Any]) -> None:
         self.call(what, fn)
