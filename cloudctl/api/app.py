@@ -8,6 +8,8 @@ size is capped before anything is parsed.
 
 import threading
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -36,6 +38,9 @@ class ApiSettings:
     metrics_bucket_seconds: float = 15.0
     audit_full_interval_seconds: float = 300.0
     process_metrics: bool = True
+    # Threads that run the (synchronous) endpoints. Few: each request is short and mostly waits on
+    # the database; many threads only fight over the GIL and stretch every database round trip.
+    worker_threads: int = 4
 
 
 class _Rejections:
@@ -87,7 +92,14 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     # the audit log record (rotating claimed ids gets fresh request buckets, not fresh refusals).
     refusals = RateLimiter(settings.rate_per_second, settings.rate_burst)
 
-    app = FastAPI(title="cloudctl central API", version="1",
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        yield
+
+    app = FastAPI(title="cloudctl central API", version="1", lifespan=lifespan,
                   description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.")
     app.state.store, app.state.exposition, app.state.settings = store, exposition, settings
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,

@@ -115,28 +115,50 @@ class CloudOps:
                        identity_api_version="3", api_timeout=c.config.config.get("api_timeout"))
 
     def create_servers(self, project_id: str, names: list[str], *, flavor_id: str, image_id: str,
-                       network_id: str | None, metadata: dict[str, str], timeout_s: float = 300) -> list[dict]:
+                       network_id: str | None, metadata: dict[str, str], timeout_s: float = 300,
+                       rebuilds: int = 2) -> list[dict]:
         """Create the named servers that do not exist yet in the project (found by name: idempotent)
-        and wait until every one is ACTIVE (or ERROR)."""
+        and wait until every one is ACTIVE or ERROR. A server that lands in ERROR (a scheduling or
+        build failure, which a busy cloud produces now and then) is deleted and made again, at most
+        `rebuilds` times within the timeout; one still in ERROR is returned with Nova's fault."""
         pc = self.project_conn(project_id)
         have = {s.name: s for s in self.cloud.call("list servers", lambda: list(pc.compute.servers()))}
-        for name in names:
-            if name in have:
-                continue
-            nets = [{"uuid": network_id}] if network_id else "none"
+        nets = [{"uuid": network_id}] if network_id else "none"
+
+        def create(name: str) -> Any:
             kw = {"name": name, "flavor_id": flavor_id, "image_id": image_id, "networks": nets, "metadata": metadata}
-            have[name] = self.cloud.call(
-                f"create server {name}", lambda kw=kw: pc.compute.create_server(**kw),
-                recheck=lambda name=name: pc.compute.find_server(name, ignore_missing=True))
+            return self.cloud.call(f"create server {name}", lambda: pc.compute.create_server(**kw),
+                                   recheck=lambda: pc.compute.find_server(name, ignore_missing=True))
+
+        for name in names:
+            if name not in have:
+                have[name] = create(name)
         deadline = time.monotonic() + timeout_s
         out = []
         for name in names:
-            s = have[name]
-            while s.status not in ("ACTIVE", "ERROR") and time.monotonic() < deadline:
+            s, left = have[name], rebuilds
+            while time.monotonic() < deadline:
+                if s.status == "ACTIVE" or (s.status == "ERROR" and left == 0):
+                    break
+                if s.status == "ERROR":
+                    left -= 1
+                    self.cloud.call(f"delete server {name}", lambda s=s: pc.compute.delete_server(s.id))
+                    self._wait_server_gone(pc, s.id, deadline)
+                    s = create(name)
+                    continue
                 time.sleep(0.5)
                 s = self.cloud.call(f"get server {name}", lambda s=s: pc.compute.get_server(s.id))
-            out.append({"id": s.id, "name": s.name, "status": s.status})
+            row = {"id": s.id, "name": s.name, "status": s.status}
+            if s.status == "ERROR":
+                row["fault"] = (getattr(s, "fault", None) or {}).get("message")
+            out.append(row)
         return out
+
+    def _wait_server_gone(self, pc: Any, server_id: str, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.cloud.call("find server", lambda: pc.compute.find_server(server_id, ignore_missing=True)) is None:
+                return
+            time.sleep(0.5)
 
     def create_volumes(self, project_id: str, names: list[str], *, size_gb: int, metadata: dict[str, str],
                        timeout_s: float = 300) -> list[dict]:

@@ -156,7 +156,8 @@ def apply_servers(store: Store, request: dict[str, Any], cloud: Any | None = Non
     bad = [s for s in servers if s["status"] != "ACTIVE"]
     if bad:
         raise OperationFailed(f"{len(bad)} of {len(servers)} servers not ACTIVE: "
-                              + ", ".join(f"{s['name']}={s['status']}" for s in bad))
+                              + ", ".join(f"{s['name']}={s['status']}" + (f" ({s['fault']})" if s.get("fault") else "")
+                                          for s in bad))
     return {"dept": code, "project_id": project_id, "servers": servers}
 
 

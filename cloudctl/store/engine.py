@@ -8,8 +8,9 @@ code takes row locks (SELECT ... FOR UPDATE) where it needs them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -60,9 +61,11 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
+        self._writers: threading.RLock | nullcontext[None] = nullcontext()
         try:
             if self.url.startswith("sqlite"):
                 self.engine = _sqlite_engine(self.url)
+                self._writers = threading.RLock()
             else:
                 self.engine = create_engine(self.url, pool_pre_ping=True)
         except Exception as e:  # bad URL, missing driver
@@ -82,9 +85,14 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A write transaction: committed on success, rolled back on any exception."""
+        """A write transaction: committed on success, rolled back on any exception.
+
+        On SQLite the threads of one process queue on a lock before BEGIN IMMEDIATE: SQLite's
+        busy handler polls with growing sleeps and is not fair, so under many concurrent
+        writers (the API's worker threads) a waiter could starve for seconds; the lock hands
+        the database over in turn. Other processes still wait in the busy handler."""
         try:
-            with self.engine.connect() as conn:
+            with self._writers, self.engine.connect() as conn:
                 conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn

@@ -14,7 +14,7 @@ def make_server(ops: CloudOps, project_id: str, name: str, flavor: str = "m1.tin
     assert f and image
     (s,) = ops.create_servers(project_id, [name], flavor_id=f["id"], image_id=image, network_id=None,
                               metadata={}, timeout_s=180)
-    assert s["status"] == "ACTIVE", s
+    assert s["status"] == "ACTIVE", s  # ERROR after its rebuilds carries Nova's fault
     return s
 
 
