@@ -28,6 +28,7 @@ from cloudctl.coverage.rollup import (
     division_names,
     placeholder,
     region_index,
+    scalar_text,
     summarise,
 )
 from cloudctl.errors import InputError
@@ -44,14 +45,7 @@ def online_link_keys(store: Store, today: date, fresh_since_ts: float) -> np.nda
     expr = concat_sql("link.division_code", ",", store.dialect)
     sql = (f"SELECT {expr} FROM link_status JOIN link ON link.link_id = link_status.link_id "
            f"WHERE link_status.up = 1 AND link_status.checked_ts >= {p} AND {ACTIVE_WHERE.format(p=p)}")
-    raw = store.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute(sql, (fresh_since_ts, db_date(store, today), db_date(store, today)))
-        text = cur.fetchone()[0]
-        cur.close()
-    finally:
-        raw.close()
+    text = scalar_text(store, sql, (fresh_since_ts, db_date(store, today), db_date(store, today)))
     if not text:
         return np.zeros(0, dtype=np.int64)
     return np.sort(code_keys([c for c in text.split(",") if c.isdigit() and len(c) <= 12]))

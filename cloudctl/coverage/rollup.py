@@ -40,20 +40,26 @@ def db_date(store: Store, d: date) -> object:
 ACTIVE_WHERE = "activated_on <= {p} AND (retired_on IS NULL OR retired_on > {p})"
 
 
+def scalar_text(store: Store, sql: str, params: Sequence[object]) -> str | None:
+    """The one text value of a query, through the DB-API cursor (no row objects on hot paths)."""
+    raw = store.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(sql, tuple(params))
+        text = cur.fetchone()[0]
+        cur.close()
+    finally:
+        raw.close()
+    return text
+
+
 def active_link_keys(store: Store, as_of: date) -> np.ndarray:
     """Keys (arrays.code_keys) of the division codes with a link active on as_of: one query,
     aggregated to one string in the database (duplicates included; callers dedupe)."""
     p = placeholder(store)
     expr = concat_sql("division_code", ",", store.dialect)
-    raw = store.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute(f"SELECT {expr} FROM link WHERE {ACTIVE_WHERE.format(p=p)}",
-                    (db_date(store, as_of), db_date(store, as_of)))
-        text = cur.fetchone()[0]
-        cur.close()
-    finally:
-        raw.close()
+    text = scalar_text(store, f"SELECT {expr} FROM link WHERE {ACTIVE_WHERE.format(p=p)}",
+                       (db_date(store, as_of), db_date(store, as_of)))
     if not text:
         return np.zeros(0, dtype=np.int64)
     codes = text.split(",")
