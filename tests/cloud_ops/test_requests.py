@@ -120,3 +120,35 @@ def test_denied_request_creates_nothing_and_one_audit_record(applied_dept: Dept)
     with d.store.connect() as c:
         assert c.execute(select(func.count()).select_from(audit_log)).scalar_one() == n_audit + 1
         assert c.execute(select(func.count()).select_from(approval_request)).scalar_one() == 0
+
+
+def test_the_deciding_vote_on_the_command_line_applies_the_request(applied_dept: Dept) -> None:
+    """`request quota` above the tier waits; the last reviewer's `request approve` carries it out
+    in the real cloud and records the result on the request (no sweep needed)."""
+    d = applied_dept
+    with d.store.begin() as c:
+        set_policy(c, POLICY, ACTOR)
+        before = show_department(c, d.code)["quotas"]
+    assert run_cli(["role", "bootstrap"], d.db).returncode == 0  # the OS user administers
+    assert run_cli(["role", "create", "reviewer", "--allow", "request.approve"], d.db).returncode == 0
+    for who in ("fin", "ops1", "ops2"):
+        assert run_cli(["role", "grant", "reviewer", who], d.db).returncode == 0
+    filed = run_cli(["request", "quota", "--dept", d.code, "--vcpus", "5", "--policy", "res", "--format", "json"], d.db)
+    assert filed.returncode == 0, filed.stderr
+    rid = str(json.loads(filed.stdout)["id"])
+    assert json.loads(filed.stdout)["status"] == "pending"  # 5 vCPUs is above the tier of 2
+    conn = admin_conn()
+    for who in ("fin", "ops1"):
+        vote = run_cli(["request", "approve", rid, "--format", "json"], d.db, env={"CLOUDCTL_AS": who})
+        assert vote.returncode == 0 and json.loads(vote.stdout)["status"] == "pending", vote.stderr
+    assert conn.compute.get_quota_set(d.project_id).cores == before["vcpus"]  # nothing applied yet
+    last = run_cli(["request", "approve", rid, "--format", "json"], d.db, env={"CLOUDCTL_AS": "ops2"})
+    assert last.returncode == 0, last.stderr
+    out = json.loads(last.stdout)
+    assert (out["status"], out["apply_status"]) == ("approved", "ok"), out
+    assert conn.compute.get_quota_set(d.project_id).cores == before["vcpus"] + 5
+    with d.store.connect() as c:
+        shown = show_request(c, int(rid))
+    assert shown["apply_status"] == "ok"
+    sweep = run_cli(["request", "sweep", "--format", "json"], d.db)
+    assert sweep.returncode == 0 and json.loads(sweep.stdout)["applied"] == []  # applied once, not again
