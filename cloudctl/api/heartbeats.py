@@ -4,20 +4,25 @@ of its own division; a replayed (already seen) sequence number is acknowledged, 
 Per link, several probes combine: up when any probe of the link got a reply; loss the mean,
 RTT min of mins, mean of means, max of maxes and the largest stddev. An unchanged heartbeat
 updates telemetry only; a heartbeat that changes a link's up/down state (or reports a link
-for the first time) writes one summarising audit record.
+for the first time) writes one summarising audit record. In the API that record is appended
+by a group commit just after the heartbeat's own transaction (many agents' records share one
+turn on the audit chain's head); the heartbeat is answered only once it is written. A crash
+between the two would leave that telemetry change unaudited; the link state itself is kept.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from cloudctl.api.registry import AgentRecord, division_link_ids
-from cloudctl.audit import Actor, record_change
+from cloudctl.audit import Actor, Change, record_changes
 from cloudctl.errors import PermissionDenied
+from cloudctl.store.group_commit import GroupCommitter
 from cloudctl.store.tables.agents import agent, link_status
 
 
@@ -50,35 +55,61 @@ def combine(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def audit_batcher(store: Any) -> GroupCommitter[Change]:
+    """Link-state audit records of concurrent heartbeats appended together (store/group_commit.py)."""
+
+    def flush(changes: Sequence[Change]) -> None:
+        with store.begin() as conn:
+            record_changes(conn, list(changes))
+
+    return GroupCommitter(flush)
+
+
 def record_heartbeat(store: Any, who: AgentRecord, seq: int, results: list[dict[str, Any]], *,
                      sent_at: float | None = None, metrics_address: str | None = None,
-                     agent_version: str | None = None, now: float | None = None) -> HeartbeatOutcome:
+                     agent_version: str | None = None, now: float | None = None,
+                     audit: GroupCommitter[Change] | None = None) -> HeartbeatOutcome:
+    """Apply one heartbeat. Its link-state audit record goes into the same transaction, or, with
+    `audit` (the API's batcher), into the next group commit right after it: the call returns once
+    the record is written either way."""
     received = now if now is not None else time.time()
     checked = min(sent_at, received) if sent_at is not None else received
     per_link = combine(results)
-    actor = Actor(f"agent:{who.agent_id}", "POST /v1/agents/{id}/heartbeats")
     with store.begin() as conn:
-        row = conn.execute(select(agent.c.last_seq, agent.c.state).where(agent.c.agent_id == who.agent_id)).one()
-        if row.state != "active":
-            raise PermissionDenied(f"agent {who.agent_id} is {row.state}")
-        if seq <= int(row.last_seq):
-            return HeartbeatOutcome(False, True, 0, 0)
-        foreign = sorted(set(per_link) - division_link_ids(conn, who.division_code))
-        if foreign:
-            raise PermissionDenied(f"links {', '.join(foreign[:5])} are not links of division {who.division_code}")
-        values: dict[str, Any] = {"last_seq": seq, "last_heartbeat_ts": received,
-                                  "heartbeats": agent.c.heartbeats + 1}
-        if metrics_address is not None:
-            values["metrics_address"] = metrics_address
-        if agent_version is not None:
-            values["agent_version"] = agent_version
-        conn.execute(update(agent).where(agent.c.agent_id == who.agent_id).values(**values))
-        updated, changes = _apply_links(conn, who, per_link, checked)
-        if changes:
-            before = {k: b for k, (b, _) in sorted(changes.items())}
-            after = {k: a for k, (_, a) in sorted(changes.items())}
-            record_change(conn, actor, "link_state", "agent", who.agent_id, {"up": before}, {"up": after})
-    return HeartbeatOutcome(True, False, updated, len(changes))
+        outcome, change = _apply_heartbeat(conn, who, seq, per_link, received, checked, metrics_address,
+                                           agent_version)
+        if change is not None and audit is None:
+            record_changes(conn, [change])
+    if change is not None and audit is not None:
+        audit.submit(change)
+    return outcome
+
+
+def _apply_heartbeat(conn: Any, who: AgentRecord, seq: int, per_link: dict[str, dict[str, Any]], received: float,
+                     checked: float, metrics_address: str | None,
+                     agent_version: str | None) -> tuple[HeartbeatOutcome, Change | None]:
+    row = conn.execute(select(agent.c.last_seq, agent.c.state).where(agent.c.agent_id == who.agent_id)).one()
+    if row.state != "active":
+        raise PermissionDenied(f"agent {who.agent_id} is {row.state}")
+    if seq <= int(row.last_seq):
+        return HeartbeatOutcome(False, True, 0, 0), None
+    foreign = sorted(set(per_link) - division_link_ids(conn, who.division_code))
+    if foreign:
+        raise PermissionDenied(f"links {', '.join(foreign[:5])} are not links of division {who.division_code}")
+    values: dict[str, Any] = {"last_seq": seq, "last_heartbeat_ts": received, "heartbeats": agent.c.heartbeats + 1}
+    if metrics_address is not None:
+        values["metrics_address"] = metrics_address
+    if agent_version is not None:
+        values["agent_version"] = agent_version
+    conn.execute(update(agent).where(agent.c.agent_id == who.agent_id).values(**values))
+    updated, changes = _apply_links(conn, who, per_link, checked)
+    change = None
+    if changes:
+        before = {k: b for k, (b, _) in sorted(changes.items())}
+        after = {k: a for k, (_, a) in sorted(changes.items())}
+        change = Change(Actor(f"agent:{who.agent_id}", "POST /v1/agents/{id}/heartbeats"), "link_state", "agent",
+                        who.agent_id, {"up": before}, {"up": after})
+    return HeartbeatOutcome(True, False, updated, len(changes)), change
 
 
 def _apply_links(conn: Any, who: AgentRecord, per_link: dict[str, dict[str, Any]],

@@ -33,6 +33,19 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+@dataclass(frozen=True)
+class Change:
+    """One audit entry to append (see record_change)."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: str
+    before: Any = None
+    after: Any = None
+    at: str | None = None
+
+
 def record_change(
     conn: Connection,
     actor: Actor,
@@ -45,30 +58,40 @@ def record_change(
     at: str | None = None,
 ) -> int:
     """Append one entry to the chain; returns its seq. Call inside the change's transaction."""
+    return record_changes(conn, [Change(actor, action, object_type, str(object_id), before, after, at)])[0]
+
+
+def record_changes(conn: Connection, changes: list[Change]) -> list[int]:
+    """Append entries in order with one head lock, one (multi-row) insert and one head update;
+    returns their seqs. Call inside the transaction of the changes they describe."""
     # Lock the head row: PostgreSQL serialises appenders here; SQLite already holds the
     # write lock (BEGIN IMMEDIATE).
     head_q = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
     if conn.dialect.name != "sqlite":
         head_q = head_q.with_for_update()
     head = conn.execute(head_q).one()
-    entry: dict[str, object] = {
-        "seq": int(head.seq) + 1,
-        "at": at or now_utc(),
-        "actor": actor.name,
-        "command": actor.command,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "before": _summary(before),
-        "after": _summary(after),
-        "prev_hash": head.hash,
-    }
-    entry["hash"] = entry_hash(entry)
-    conn.execute(insert(audit_log).values(**entry))
-    conn.execute(
-        update(audit_head).where(audit_head.c.id == 1).values(seq=entry["seq"], hash=entry["hash"])
-    )
-    return int(entry["seq"])  # type: ignore[call-overload]
+    seq, prev = int(head.seq), head.hash
+    entries: list[dict[str, object]] = []
+    for c in changes:
+        seq += 1
+        entry: dict[str, object] = {
+            "seq": seq,
+            "at": c.at or now_utc(),
+            "actor": c.actor.name,
+            "command": c.actor.command,
+            "action": c.action,
+            "object_type": c.object_type,
+            "object_id": str(c.object_id),
+            "before": _summary(c.before),
+            "after": _summary(c.after),
+            "prev_hash": prev,
+        }
+        entry["hash"] = prev = entry_hash(entry)
+        entries.append(entry)
+    if entries:
+        conn.execute(insert(audit_log), entries)
+        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+    return [int(e["seq"]) for e in entries]  # type: ignore[call-overload]
 
 
 def list_entries(

@@ -67,7 +67,7 @@ class Store:
                 self.engine = _sqlite_engine(self.url)
                 self._writers = threading.RLock()
             else:
-                self.engine = create_engine(self.url, pool_pre_ping=True)
+                self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         except Exception as e:  # bad URL, missing driver
             raise InputError(
                 f"cannot use database URL {url!r}: {e}",
