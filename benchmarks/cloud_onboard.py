@@ -2,10 +2,12 @@
 
 Baseline: what an operator scripts by hand, one `openstack` command per step (project, user, role,
 quotas, network, subnet, router + gateway, router interface, security group, two rules), on the
-same real services in the same run. The baseline costs ~40 s per department here, so by default
-it runs on --baseline-depts departments and its per-department time is scaled to N (printed).
+same real services in the same run, each command run the way an operator's script runs it
+(a fresh `openstack` process per step, sequentially). The baseline costs ~30-40 s per department
+here; --baseline-depts below N measures it on fewer departments and scales its per-department time
+to N (printed as such). Both sides are cleaned up afterwards (retire + apply).
 
-    python benchmarks/cloud_onboard.py [--depts 50] [--baseline-depts 50]
+    python benchmarks/cloud_onboard.py [--depts 50] [--baseline-depts 50] [--workers 16]
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from cloud_common import CLOUD, VENV, cleanup, ensure_stack, make_store
+from cloud_common import CLOUD, VENV, cleanup, ensure_stack, load, make_store
 
 
 def baseline_department(code: str, cidr: str, env: dict[str, str]) -> int:
@@ -52,6 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--depts", type=int, default=50)
     ap.add_argument("--baseline-depts", type=int, default=50)
+    ap.add_argument("--workers", type=int, default=16, help="cloudctl apply --workers")
     args = ap.parse_args()
     ensure_stack()
     from cloudctl.cloud.departments import show_department
@@ -65,9 +68,10 @@ def main() -> None:
     store, actor = make_store(tmp / "cloudctl.sqlite3", codes)
     base_store, _ = make_store(tmp / "baseline.sqlite3", base_codes, pool="10.160.0.0/12")
     try:
+        load_before = load()
         t0 = time.perf_counter()
-        cloud = OpenStackCloud(CLOUD)
-        results = apply_plan(store, cloud, make_plan(store, cloud), actor, workers=8)
+        cloud = OpenStackCloud(CLOUD, workers=args.workers)
+        results = apply_plan(store, cloud, make_plan(store, cloud), actor, workers=args.workers)
         t_cloudctl = time.perf_counter() - t0
         assert all(r.ok for r in results), [r.error for r in results if not r.ok]
         calls = cloud.counter.total
@@ -85,7 +89,9 @@ def main() -> None:
         check = make_plan(base_store, OpenStackCloud(CLOUD), deep=True)  # the baseline built the same thing
         print(f"departments: {args.depts} (baseline measured on {len(base_codes)}, "
               f"{commands} openstack commands)")
-        print(f"cloudctl apply:      {t_cloudctl:8.1f} s  ({calls} API calls, {t_cloudctl / args.depts:.2f} s/dept)")
+        print(f"before: {load_before}; after: {load()}")
+        print(f"cloudctl apply:      {t_cloudctl:8.1f} s  ({calls} API calls, {calls / args.depts:.1f}/dept, "
+              f"{t_cloudctl / args.depts:.2f} s/dept, --workers {args.workers})")
         print(f"openstack CLI:       {t_base_n:8.1f} s  ({per_dept:.1f} s/dept"
               + (", scaled" if len(base_codes) != args.depts else "") + ")")
         print(f"baseline left to do per cloudctl plan: {len(check.actions)} actions "
