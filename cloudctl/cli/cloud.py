@@ -78,8 +78,8 @@ def plan_cmd(app: AppContext, cloud_name: str | None, only: tuple[str, ...], sta
 @cloud.command("apply")
 @cloud_option
 @click.option("--dept", "only", multiple=True, help="Only this department (repeatable).")
-@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Departments applied at the same time.")
+@click.option("--workers", type=click.IntRange(1, 64), default=16, show_default=True,
+              help="Departments applied at the same time (their same-kind Neutron creates share bulk requests).")
 @click.option("--stats", is_flag=True, help="Report API calls and time.")
 @click.option("--deep", is_flag=True, help="Also read volume quotas from Cinder (one call per department).")
 @format_option()
