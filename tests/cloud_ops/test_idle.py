@@ -114,3 +114,35 @@ def test_denied_reclaim_changes_nothing_and_writes_one_audit_record(applied_dept
     assert r.returncode == 1 and "may not idle.reclaim" in r.stderr
     assert _audit(d.store) == before + 1 and _audit(d.store, "power.deny") == 1
     assert load_records(d.store) == {}
+
+
+def test_snapshot_reclaim_keeps_an_image_of_the_server_before_deleting_it(applied_dept: Dept) -> None:
+    """The default server action against the real cloud. The dev stack's fake hypervisor fails a
+    snapshot now and then: then the server must still be there (recorded as failed) and the next
+    reclaim run tries again; within a few runs the image exists in Glance and the server is gone."""
+    d = applied_dept
+    ops = CloudOps(d.cloud)
+    conn = admin_conn()
+    server = make_server(ops, d.project_id, "snap-srv")
+    stopped = stop_server(conn, server["id"])
+    policy = IdlePolicy(days=N, grace_days=GRACE, actions={"server": "snapshot"})
+    now = parse_time(stopped.updated_at) + timedelta(days=N, minutes=1)
+    run_reclaim(d.store, ops, ACTOR, plan_reclaim(d.store, ops, now=now, policy=policy, depts=[d.code]), now=now)
+    later = now + timedelta(days=GRACE, minutes=1)
+    results = []
+    for attempt in range(5):  # bounded: each failed attempt must have kept the server
+        steps = [s for s in plan_reclaim(d.store, ops, now=later + timedelta(minutes=attempt), policy=policy,
+                                         depts=[d.code]) if s.resource_id == server["id"]]
+        assert [(s.op, s.action) for s in steps] == [("reclaim", "snapshot")], steps
+        (res,) = run_reclaim(d.store, ops, ACTOR, steps, now=later + timedelta(minutes=attempt))
+        results.append(res)
+        if res["result"] == "reclaimed":
+            break
+        assert res["result"] == "failed" and res.get("error"), res
+        assert conn.compute.find_server(server["id"], ignore_missing=True) is not None  # never lost
+    assert results[-1]["result"] == "reclaimed", results
+    image = conn.image.find_image(results[-1]["image_id"], ignore_missing=True)
+    assert image is not None and image.name == f"reclaimed-{server['id']}"
+    wait_gone(lambda: conn.compute.find_server(server["id"], ignore_missing=True))
+    assert load_records(d.store)[server["id"]]["state"] == "reclaimed"
+    conn.image.delete_image(image.id, ignore_missing=True)
