@@ -327,7 +327,7 @@ def pid_of(name: str) -> int | None:
 
 def spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
     out = open(LOGS / f"{name}.out", "ab")  # noqa: SIM115  (owned by the child)
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**os.environ, "CLOUDCTL_SQLITE_BEGIN_IMMEDIATE": "1", **(env or {})}
     full_env["PATH"] = f"{BIN}:{full_env.get('PATH', '/usr/bin:/bin')}"
     proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=full_env, start_new_session=True, cwd=str(RUN))
@@ -594,6 +594,17 @@ def ensure_node_identity() -> None:
         target.write_text(row[0])
 
 
+def use_wal() -> None:
+    """Put every service database in WAL mode (kept in the file): readers and the writer do not
+    block each other, so the services' transactions (which begin IMMEDIATE in the dev stack, see
+    cloudctl_sqlite_begin.py) queue only behind other writers."""
+    import sqlite3
+
+    for path in DATA.rglob("*.db"):
+        with sqlite3.connect(path, timeout=60) as c:
+            c.execute("PRAGMA journal_mode=WAL")
+
+
 def snapshot_live() -> None:
     """Copy the data dir while the (idle) services run: SQLite files through the backup API, so
     each database copy is consistent; everything else as files. Saves a stop and a start."""
@@ -618,6 +629,7 @@ def init() -> None:
     write_files()
     start_rabbit()
     sync_databases()
+    use_wal()
     start_api("keystone")
     wait_http(["keystone"])
     register_services()
@@ -655,6 +667,7 @@ def cmd_start() -> None:
     if DATA.exists():
         shutil.rmtree(DATA)
     shutil.copytree(SNAP, DATA, symlinks=True)
+    use_wal()
     ensure_node_identity()
     write_files()
     start_rabbit()
