@@ -116,11 +116,13 @@ class CloudOps:
 
     def create_servers(self, project_id: str, names: list[str], *, flavor_id: str, image_id: str,
                        network_id: str | None, metadata: dict[str, str], timeout_s: float = 300,
-                       rebuilds: int = 2) -> list[dict]:
+                       rebuilds: int = 2, stuck_after_s: float = 60) -> list[dict]:
         """Create the named servers that do not exist yet in the project (found by name: idempotent)
         and wait until every one is ACTIVE or ERROR. A server that lands in ERROR (a scheduling or
         build failure, which a busy cloud produces now and then) is deleted and made again, at most
-        `rebuilds` times within the timeout; one still in ERROR is returned with Nova's fault."""
+        `rebuilds` times within the timeout; one still in ERROR is returned with Nova's fault. So is a
+        server left in BUILD with no task running for `stuck_after_s`: Nova dropped its build (a lost
+        message or a failed database write while rescheduling) and would never finish it."""
         pc = self.project_conn(project_id)
         have = {s.name: s for s in self.cloud.call("list servers", lambda: list(pc.compute.servers()))}
         nets = [{"uuid": network_id}] if network_id else "none"
@@ -137,20 +139,29 @@ class CloudOps:
         out = []
         for name in names:
             s, left = have[name], rebuilds
+            idle_since: float | None = None  # when this BUILD server was first seen with no task running
             while time.monotonic() < deadline:
-                if s.status == "ACTIVE" or (s.status == "ERROR" and left == 0):
+                stuck = idle_since is not None and time.monotonic() - idle_since > stuck_after_s
+                failed = s.status == "ERROR" or stuck
+                if s.status == "ACTIVE" or (failed and left == 0):
                     break
-                if s.status == "ERROR":
+                if failed:
                     left -= 1
                     self.cloud.call(f"delete server {name}", lambda s=s: pc.compute.delete_server(s.id))
                     self._wait_server_gone(pc, s.id, deadline)
-                    s = create(name)
+                    s, idle_since = create(name), None
                     continue
                 time.sleep(0.5)
                 s = self.cloud.call(f"get server {name}", lambda s=s: pc.compute.get_server(s.id))
+                if s.status == "BUILD" and not getattr(s, "task_state", None):
+                    idle_since = idle_since or time.monotonic()
+                else:
+                    idle_since = None
             row = {"id": s.id, "name": s.name, "status": s.status}
             if s.status == "ERROR":
                 row["fault"] = (getattr(s, "fault", None) or {}).get("message")
+            elif s.status == "BUILD" and idle_since is not None:
+                row["fault"] = "stuck in BUILD with no task running (Nova dropped the build)"
             out.append(row)
         return out
 
