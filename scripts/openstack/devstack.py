@@ -45,6 +45,10 @@ APIS = {
     "neutron": (9696, 1, "/"),
     "cinder-api": (8776, 1, "/"),
 }
+# services whose SQLite transactions begin IMMEDIATE (see cloudctl_sqlite_begin.py): the ones with
+# several processes writing one database. Keystone, Neutron, Glance and Placement keep oslo.db's
+# deferred BEGIN, so their readers never queue behind a writer.
+IMMEDIATE_BEGIN = ("nova", "cinder")
 WORKERS = ["nova-conductor", "nova-scheduler", "nova-compute", "cinder-scheduler", "cinder-volume"]
 NOVA_REGISTERED_LIMITS = {
     "servers": 10, "class:VCPU": 20, "class:MEMORY_MB": 51200, "class:DISK_GB": 1000,
@@ -327,7 +331,9 @@ def pid_of(name: str) -> int | None:
 
 def spawn(name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
     out = open(LOGS / f"{name}.out", "ab")  # noqa: SIM115  (owned by the child)
-    full_env = {**os.environ, "CLOUDCTL_SQLITE_BEGIN_IMMEDIATE": "1", **(env or {})}
+    full_env = {**os.environ, **(env or {})}
+    if name.startswith(IMMEDIATE_BEGIN):
+        full_env["CLOUDCTL_SQLITE_BEGIN_IMMEDIATE"] = "1"
     full_env["PATH"] = f"{BIN}:{full_env.get('PATH', '/usr/bin:/bin')}"
     proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=full_env, start_new_session=True, cwd=str(RUN))
@@ -595,14 +601,15 @@ def ensure_node_identity() -> None:
 
 
 def use_wal() -> None:
-    """Put every service database in WAL mode (kept in the file): readers and the writer do not
-    block each other, so the services' transactions (which begin IMMEDIATE in the dev stack, see
-    cloudctl_sqlite_begin.py) queue only behind other writers."""
+    """Put the databases of the IMMEDIATE_BEGIN services in WAL mode (kept in the file): their
+    readers and their writer do not block each other, so transactions that begin IMMEDIATE queue
+    only behind other writers. The others keep the rollback journal."""
     import sqlite3
 
     for path in DATA.rglob("*.db"):
+        mode = "WAL" if path.stem.startswith(IMMEDIATE_BEGIN) else "DELETE"
         with sqlite3.connect(path, timeout=60) as c:
-            c.execute("PRAGMA journal_mode=WAL")
+            c.execute(f"PRAGMA journal_mode={mode}")
 
 
 def snapshot_live() -> None:
