@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -114,7 +115,9 @@ def lab() -> Iterator[LabContext]:
                                                     division_code=division, vars=lab.host_vars(host)))
         env = {**os.environ, "CLOUDCTL_DB": db_url, "CLOUDCTL_AS": "lab-tester", "NO_COLOR": "1",
                "CLOUDCTL_AUTOMATION_DIR": str(lab.workdir / "automation"),
-               "CLOUDCTL_SSH_CONTROL_DIR": str(lab.workdir / "cp")}
+               "CLOUDCTL_SSH_CONTROL_DIR": str(lab.workdir / "cp"),
+               # the inventory script runs the cloudctl of the interpreter under test, not the first on PATH
+               "CLOUDCTL": shutil.which("cloudctl", path=str(Path(sys.executable).parent)) or "cloudctl"}
         os.environ["CLOUDCTL_SSH_CONTROL_DIR"] = str(lab.workdir / "cp")
         yield LabContext(lab, db_url, env, store)
         store.dispose()
