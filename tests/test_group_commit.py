@@ -1,4 +1,4 @@
-"""Group commit (cloudctl/store/group_commit.py) and batched audit appends: many threads' items
+"""Group commit (cloudctl/group_commit.py) and batched audit appends: many threads' items
 are written in fewer flushes, each caller returns only once its own item is written, a failed
 flush fails exactly its batch, and the audit chain stays valid on SQLite and PostgreSQL."""
 
@@ -6,29 +6,29 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 
 import pytest
 
 from cloudctl.audit import Actor, Change, list_entries, record_changes, verify_chain
+from cloudctl.group_commit import GroupCommitter
 from cloudctl.store import Store
-from cloudctl.store.group_commit import GroupCommitter
 
 
 def test_every_item_is_written_once_in_fewer_flushes_and_callers_wait_for_their_own() -> None:
     written: list[int] = []
     gate = threading.Event()
 
-    def flush(items: Sequence[int]) -> None:
+    def flush(_kind: str, items: list[int]) -> list[None]:
         gate.wait(5)  # the first flush holds on until everyone has queued behind it
         time.sleep(0.01)
         written.extend(items)
+        return [None] * len(items)
 
-    gc: GroupCommitter[int] = GroupCommitter(flush)
+    gc: GroupCommitter[int, None] = GroupCommitter(flush, max_batch=500)
     returned: dict[int, bool] = {}
 
     def caller(i: int) -> None:
-        gc.submit(i)
+        gc.submit("n", i)
         returned[i] = i in written  # returns only after its item is written
 
     threads = [threading.Thread(target=caller, args=(i,)) for i in range(40)]
@@ -46,27 +46,27 @@ def test_every_item_is_written_once_in_fewer_flushes_and_callers_wait_for_their_
 def test_a_failed_flush_fails_its_whole_batch_and_the_next_batch_proceeds() -> None:
     calls: list[list[str]] = []
 
-    def flush(items: Sequence[str]) -> None:
+    def flush(_kind: str, items: list[str]) -> list[None]:
         calls.append(list(items))
         if "bad" in items:
             raise RuntimeError("disk full")
+        return [None] * len(items)
 
-    gc: GroupCommitter[str] = GroupCommitter(flush)
+    gc: GroupCommitter[str, None] = GroupCommitter(flush)
     with pytest.raises(RuntimeError, match="disk full"):
-        gc.submit("bad")
-    gc.submit("good")
+        gc.submit("s", "bad")
+    gc.submit("s", "good")
     assert calls == [["bad"], ["good"]]
 
 
 def test_batched_audit_appends_keep_the_chain_valid(store: Store) -> None:
-    def flush(changes: Sequence[Change]) -> None:
+    def flush(_kind: str, changes: list[Change]) -> list[int]:
         with store.begin() as conn:
-            record_changes(conn, list(changes))
+            return record_changes(conn, changes)
 
-    gc: GroupCommitter[Change] = GroupCommitter(flush)
-    threads = [threading.Thread(target=gc.submit, args=(Change(Actor(f"agent:{i}"), "link_state", "agent", str(i),
-                                                                {"up": None}, {"up": 1}),))
-               for i in range(30)]
+    gc: GroupCommitter[Change, int] = GroupCommitter(flush, max_batch=500)
+    changes = [Change(Actor(f"agent:{i}"), "link_state", "agent", str(i), {"up": None}, {"up": 1}) for i in range(30)]
+    threads = [threading.Thread(target=gc.submit, args=("link_state", c)) for c in changes]
     for t in threads:
         t.start()
     for t in threads:

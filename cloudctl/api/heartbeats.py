@@ -13,7 +13,6 @@ between the two would leave that telemetry change unaudited; the link state itse
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy import insert, select, update
 from cloudctl.api.registry import AgentRecord, division_link_ids
 from cloudctl.audit import Actor, Change, record_changes
 from cloudctl.errors import PermissionDenied
-from cloudctl.store.group_commit import GroupCommitter
+from cloudctl.group_commit import GroupCommitter
 from cloudctl.store.tables.agents import agent, link_status
 
 
@@ -55,20 +54,20 @@ def combine(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def audit_batcher(store: Any) -> GroupCommitter[Change]:
-    """Link-state audit records of concurrent heartbeats appended together (store/group_commit.py)."""
+def audit_batcher(store: Any) -> GroupCommitter[Change, int]:
+    """Link-state audit records of concurrent heartbeats appended together (cloudctl/group_commit.py)."""
 
-    def flush(changes: Sequence[Change]) -> None:
+    def append(_kind: str, changes: list[Change]) -> list[int]:
         with store.begin() as conn:
-            record_changes(conn, list(changes))
+            return record_changes(conn, changes)
 
-    return GroupCommitter(flush)
+    return GroupCommitter(append, max_batch=500)
 
 
 def record_heartbeat(store: Any, who: AgentRecord, seq: int, results: list[dict[str, Any]], *,
                      sent_at: float | None = None, metrics_address: str | None = None,
                      agent_version: str | None = None, now: float | None = None,
-                     audit: GroupCommitter[Change] | None = None) -> HeartbeatOutcome:
+                     audit: GroupCommitter[Change, int] | None = None) -> HeartbeatOutcome:
     """Apply one heartbeat. Its link-state audit record goes into the same transaction, or, with
     `audit` (the API's batcher), into the next group commit right after it: the call returns once
     the record is written either way."""
@@ -81,7 +80,7 @@ def record_heartbeat(store: Any, who: AgentRecord, seq: int, results: list[dict[
         if change is not None and audit is None:
             record_changes(conn, [change])
     if change is not None and audit is not None:
-        audit.submit(change)
+        audit.submit("link_state", change)
     return outcome
 
 

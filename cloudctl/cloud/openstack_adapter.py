@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from cloudctl.cloud.coalesce import Coalescer
 from cloudctl.cloud.model import (
     MANAGED_TAG,
     QUOTA_KEYS,
@@ -36,6 +35,7 @@ from cloudctl.cloud.model import (
     resource_name,
 )
 from cloudctl.errors import InputError, OperationFailed
+from cloudctl.group_commit import GroupCommitter
 
 T = TypeVar("T")
 TRANSIENT_STATUS = {500, 502, 503, 504}
@@ -128,7 +128,8 @@ class OpenStackCloud:
         _widen_connection_pool(self.conn.session.session, workers)
         self._role_ids: dict[str, str] = {}
         self._compute_lock = threading.Lock()
-        self._bulk = Coalescer(self._send_creates, max_batch=bulk_max)
+        self._bulk: GroupCommitter[dict[str, Any], dict[str, Any]] = GroupCommitter(self._send_creates,
+                                                                                   max_batch=bulk_max)
 
     # ------------------------------------------------------------ plumbing
     def call(self, what: str, fn: Callable[[], T], *, recheck: Callable[[], T | None] | None = None) -> T:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cloudctl.cloud.coalesce import Coalescer
+from cloudctl.group_commit import GroupCommitter as Coalescer
 
 
 class SlowServer:
@@ -45,7 +45,7 @@ def test_concurrent_creates_share_requests_and_each_gets_its_own_answer() -> Non
         got = list(pool.map(lambda n: c.submit("network", {"name": n}), names))
     assert [g["id"] for g in got] == [f"network-{n}" for n in names]
     assert sorted(n for b in server.batches for n in b) == sorted(names)  # each exactly once
-    assert len(server.batches) < 10 and c.requests == len(server.batches) and c.items == 40
+    assert len(server.batches) < 10 and c.batches == len(server.batches) and c.items == 40
 
 
 def test_batches_respect_max_and_kinds_do_not_mix() -> None:

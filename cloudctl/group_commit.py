@@ -1,0 +1,92 @@
+"""Group commit: items handed in by many threads go out together, each caller waiting for its own
+answer. Used for Neutron bulk creates of concurrent departments (cloud/openstack_adapter.py) and
+for the audit records of concurrent heartbeats (api/heartbeats.py: on PostgreSQL every audit append
+locks the chain's head row until commit; a batch takes that lock once).
+
+No timer thread and no fixed batch window: the first caller of a kind sends at once; callers that
+arrive while that batch is in flight queue up, and the next leader (the oldest waiting caller)
+sends everything queued as one batch (at most `max_batch`). Under load the batches grow by
+themselves; alone, a caller waits for nothing. A failed send fails every item of its batch with
+the same error (the send is atomic: one bulk request or one transaction, so nothing of a batch
+that got a definite error exists); the caller decides how to recover.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class _Item:
+    body: Any
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    finished: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupCommitter(Generic[T, R]):
+    """submit(kind, item) -> its answer; send(kind, items) -> answers in the same order."""
+
+    def __init__(self, send: Callable[[str, list[T]], Sequence[R]], *, max_batch: int = 50) -> None:
+        self._send = send
+        self.max_batch = max(1, max_batch)
+        self._lock = threading.Lock()
+        self._queues: dict[str, list[_Item]] = {}
+        self._busy: set[str] = set()
+        self.batches = 0  # sends made
+        self.items = 0  # items sent in them
+
+    def submit(self, kind: str, item: T) -> R:
+        """Send `item` with whatever else of its kind is waiting; returns its answer once sent, or raises."""
+        me = _Item(item)
+        with self._lock:
+            queue = self._queues.setdefault(kind, [])
+            queue.append(me)
+            if kind not in self._busy:
+                self._busy.add(kind)
+                me.lead = True
+        while not me.finished:
+            if me.lead:
+                self._lead(kind, queue)
+            else:
+                me.done.wait()
+                me.done.clear()
+        if me.error is not None:
+            raise me.error
+        return me.result  # type: ignore[no-any-return]
+
+    def _lead(self, kind: str, queue: list[_Item]) -> None:
+        with self._lock:
+            batch = queue[: self.max_batch]
+            del queue[: self.max_batch]
+            self.batches += 1
+            self.items += len(batch)
+        try:
+            results = self._send(kind, [i.body for i in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"group commit of {kind}: {len(results)} answers for {len(batch)} items")
+            for i, r in zip(batch, results, strict=True):
+                i.result = r
+        except BaseException as e:  # handed to every waiting caller
+            for i in batch:
+                i.error = e
+        with self._lock:
+            nxt = queue[0] if queue else None
+            if nxt is None:
+                self._busy.discard(kind)
+            else:
+                nxt.lead = True
+        for i in batch:
+            i.lead = False
+            i.finished = True
+            i.done.set()
+        if nxt is not None:
+            nxt.done.set()
