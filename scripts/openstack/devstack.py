@@ -5,6 +5,13 @@ Runs inside the OpenStack venv. Layout under $CLOUDCTL_OS_RUN:
   data.snapshot/    data/ right after init  logs/           one log per process
   pids/             one pid file per process shims/          gunicorn shim modules
   rabbit/           RabbitMQ mnesia, logs, HOME               clouds.yaml
+  mariadb/          MariaDB's data dir (Neutron's database)
+
+Databases: SQLite for every service but Neutron, whose database is in MariaDB (as in production
+deployments): Neutron's requests hold a write transaction through most of their work, so on SQLite
+its API workers take turns on one database lock and a second worker adds nothing; on MariaDB they
+run in parallel (docs/cloud.md#benchmarks). Keystone caches in memcached (as devstack and
+production deployments do): without it each request re-validates its token from the database.
 
 Init happens on the first start (no snapshot yet): DBs, Keystone bootstrap, service users and
 catalog, flavor, a 1 KB raw image, the shared flat external network "public". The data dir is
@@ -15,6 +22,7 @@ start begins from the same clean cloud (and nova-compute's node identity stays c
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import shutil
 import signal
@@ -34,6 +42,9 @@ HOST = "127.0.0.1"
 PASSWORD = "cloudctl-dev-secret"
 CLOUD = "cloudctl-dev"
 TRANSPORT = f"rabbit://guest:guest@{HOST}:5672/"
+MARIADB = RUN / "mariadb"
+MARIADB_PORT = 13306   # not 3306/11211: a distribution's own server may be listening there
+MEMCACHED_PORT = 11311
 STOP_GRACE_S = 20.0
 
 # name -> (port, gunicorn workers, readiness path)
@@ -42,11 +53,11 @@ APIS = {
     "placement": (8778, 1, "/"),
     "nova-api": (8774, 1, "/"),
     "glance": (9292, 1, "/versions"),
-    "neutron": (9696, 1, "/"),
+    "neutron": (9696, 2, "/"),
     "cinder-api": (8776, 1, "/"),
 }
 # services whose SQLite transactions begin IMMEDIATE (see cloudctl_sqlite_begin.py): the ones with
-# several processes writing one database. Keystone, Neutron, Glance and Placement keep oslo.db's
+# several processes writing one database. Keystone, Glance and Placement keep oslo.db's
 # deferred BEGIN, so their readers never queue behind a writer.
 IMMEDIATE_BEGIN = ("nova", "cinder")
 WORKERS = ["nova-conductor", "nova-scheduler", "nova-compute", "cinder-scheduler", "cinder-volume"]
@@ -72,6 +83,8 @@ def log(msg: str) -> None:
 
 
 def db(name: str) -> str:
+    if name == "neutron":
+        return f"mysql+mysqldb://neutron:{PASSWORD}@{HOST}:{MARIADB_PORT}/neutron?charset=utf8mb4"
     return f"sqlite:///{DATA / (name + '.db')}?timeout=60"
 
 
@@ -135,6 +148,10 @@ key_repository = {DATA / 'keystone-fernet'}
 key_repository = {DATA / 'keystone-credential'}
 [identity]
 password_hash_rounds = 4
+[cache]
+enabled = true
+backend = dogpile.cache.pymemcache
+memcache_servers = {HOST}:{MEMCACHED_PORT}
 """
     c["placement/placement.conf"] = common("placement") + f"""
 [placement_database]
@@ -385,6 +402,48 @@ def start_rabbit() -> None:
     log("rabbitmq ready")
 
 
+def mariadb_client(tool: str, *args: str) -> list[str]:
+    return [f"/usr/bin/{tool}", "--no-defaults", f"--socket={MARIADB / 'mariadb.sock'}", "--user=root", *args]
+
+
+def mariadb_sql(sql: str, *, stdin_path: Path | None = None) -> None:
+    argv = mariadb_client("mariadb", *(["-e", sql] if sql else []))
+    with open(stdin_path or os.devnull, "rb") as stdin:
+        r = subprocess.run(argv, stdin=stdin, capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise SystemExit(f"openstack-dev: mariadb failed ({r.returncode}): {r.stderr.strip()}")
+
+
+def start_mariadb() -> None:
+    """MariaDB for Neutron: its own data dir, socket and port, so it never meets a system server."""
+    if pid_of("mariadb"):
+        return
+    user = getpass.getuser()  # root connects through the socket as this OS user, no password
+    if not (MARIADB / "mysql").is_dir():
+        MARIADB.mkdir(parents=True, exist_ok=True)
+        run(["/usr/bin/mariadb-install-db", "--no-defaults", f"--datadir={MARIADB}", f"--user={user}",
+             "--auth-root-authentication-method=socket", f"--auth-root-socket-user={user}", "--skip-test-db"])
+    spawn("mariadb", ["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={MARIADB}", f"--user={user}",
+                      f"--socket={MARIADB / 'mariadb.sock'}", f"--pid-file={MARIADB / 'mariadb.pid'}",
+                      f"--bind-address={HOST}", f"--port={MARIADB_PORT}", "--skip-name-resolve",
+                      "--max-connections=500", "--innodb-buffer-pool-size=128M",
+                      "--innodb-flush-log-at-trx-commit=2", f"--log-error={LOGS / 'mariadb.log'}"])
+    deadline = time.monotonic() + 60
+    while subprocess.run(mariadb_client("mariadb-admin", "ping"), capture_output=True, timeout=30).returncode:
+        if time.monotonic() > deadline or not pid_of("mariadb"):
+            raise SystemExit(f"openstack-dev: MariaDB did not start; see {LOGS / 'mariadb.log'}")
+        time.sleep(0.5)
+    mariadb_sql(f"CREATE USER IF NOT EXISTS 'neutron'@'{HOST}' IDENTIFIED BY '{PASSWORD}'; "
+                f"GRANT ALL PRIVILEGES ON neutron.* TO 'neutron'@'{HOST}'")
+    log("mariadb ready")
+
+
+def start_memcached() -> None:
+    if not pid_of("memcached"):
+        spawn("memcached", ["/usr/bin/memcached", "-u", getpass.getuser(), "-l", HOST, "-p", str(MEMCACHED_PORT),
+                            "-U", "0", "-m", "64"])
+
+
 def start_api(name: str) -> None:
     if pid_of(name):
         return
@@ -436,6 +495,9 @@ def stop_all() -> None:
     for name in names:
         signal_group(name, signal.SIGTERM)
     wait_gone(names)
+    for name in ("mariadb", "memcached"):  # after the services that use them; SIGTERM shuts down cleanly
+        signal_group(name, signal.SIGTERM)
+    wait_gone(["mariadb", "memcached"])
     if pid_of("rabbitmq"):
         subprocess.run(["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", "rabbit@localhost", "--timeout", "20",
                         "stop"], capture_output=True, timeout=40, env={**os.environ, **rabbit_env()})
@@ -500,7 +562,8 @@ def sync_databases() -> None:
     run([str(BIN / "glance-manage"), "--config-file", str(ETC / "glance" / "glance-api.conf"), "db_sync"])
     run([str(BIN / "cinder-manage"), *conf("cinder"), "db", "sync"])
     log("glance, cinder dbs ready")
-    # Neutron's alembic migrations fail on SQLite (ALTER constraint): create the head schema, stamp.
+    # the head schema from Neutron's models, then stamped: as fast as the migrations are slow
+    mariadb_sql("DROP DATABASE IF EXISTS neutron; CREATE DATABASE neutron CHARACTER SET utf8mb4")
     run([str(BIN / "python"), "-c",
          "import sys, sqlalchemy\n"
          "from neutron.db.migration.models import head\n"
@@ -626,7 +689,18 @@ def snapshot_live() -> None:
         dest = tmp / src.relative_to(DATA)
         with sqlite3.connect(src, timeout=60) as s_conn, sqlite3.connect(dest) as d_conn:
             s_conn.backup(d_conn)
+    with open(tmp / NEUTRON_DUMP, "wb") as out:
+        subprocess.run(mariadb_client("mariadb-dump", "--single-transaction", "--databases", "neutron"),
+                       stdout=out, check=True, timeout=120)
     tmp.rename(SNAP)
+
+
+NEUTRON_DUMP = "neutron.mariadb.sql"
+
+
+def restore_neutron_db() -> None:
+    mariadb_sql("DROP DATABASE IF EXISTS neutron")
+    mariadb_sql("", stdin_path=DATA / NEUTRON_DUMP)
 
 
 def init() -> None:
@@ -635,6 +709,8 @@ def init() -> None:
         shutil.rmtree(DATA)
     write_files()
     start_rabbit()
+    start_memcached()
+    start_mariadb()
     sync_databases()
     use_wal()
     start_api("keystone")
@@ -653,7 +729,7 @@ def init() -> None:
 # ---------------------------------------------------------------- commands
 
 def all_alive() -> bool:
-    return all(pid_of(n) for n in [*APIS, *WORKERS, "rabbitmq"])
+    return all(pid_of(n) for n in [*APIS, *WORKERS, "rabbitmq", "mariadb", "memcached"])
 
 
 def cmd_start() -> None:
@@ -666,6 +742,9 @@ def cmd_start() -> None:
         raise SystemExit(f"openstack-dev: not installed in {VENV}: run scripts/openstack-dev install")
     stop_all()
     t0 = time.monotonic()
+    if SNAP.exists() and not (SNAP / NEUTRON_DUMP).exists():
+        log("snapshot from before Neutron moved to MariaDB: initialising again")
+        shutil.rmtree(SNAP)
     if not SNAP.exists():
         init()  # leaves everything running
         log(f"started in {time.monotonic() - t0:.0f}s; clouds.yaml at {RUN / 'clouds.yaml'} (cloud {CLOUD!r})")
@@ -678,6 +757,9 @@ def cmd_start() -> None:
     ensure_node_identity()
     write_files()
     start_rabbit()
+    start_memcached()
+    start_mariadb()
+    restore_neutron_db()
     for name in APIS:
         start_api(name)
     wait_http(list(APIS))
@@ -688,7 +770,7 @@ def cmd_start() -> None:
 
 def cmd_status() -> int:
     code = 0
-    for name in ["rabbitmq", *APIS, *WORKERS]:
+    for name in ["rabbitmq", "mariadb", "memcached", *APIS, *WORKERS]:
         pid = pid_of(name)
         state = "running" if pid else "stopped"
         if name in APIS and pid:
