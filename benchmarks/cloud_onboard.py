@@ -26,6 +26,7 @@ from cloud_common import CLOUD, VENV, cleanup, ensure_stack, load, make_store
 def baseline_department(code: str, cidr: str, env: dict[str, str]) -> int:
     osc = str(VENV / "bin" / "openstack")
     p, tags = f"dept-{code}", ["--tag", "cloudctl-managed", "--tag", f"cloudctl-dept-{code}"]
+    mark = ["--description", f"cloudctl-managed dept={code}"]  # the network objects' ownership mark
     steps = [
         ["project", "create", "--domain", "default", "--description", f"Department {code}", *tags, p],
         ["user", "create", "--domain", "default", "--description", f"cloudctl-managed dept={code}",
@@ -34,12 +35,12 @@ def baseline_department(code: str, cidr: str, env: dict[str, str]) -> int:
         ["quota", "set", "--cores", "20", "--ram", "51200", "--instances", "10", "--volumes", "10",
          "--gigabytes", "500", "--networks", "5", "--subnets", "10", "--routers", "2", "--ports", "100",
          "--floating-ips", "5", "--secgroups", "10", p],
-        ["network", "create", "--project", p, *tags, f"{p}-net"],
-        ["subnet", "create", "--project", p, "--network", f"{p}-net", "--subnet-range", cidr, *tags,
+        ["network", "create", "--project", p, *mark, f"{p}-net"],
+        ["subnet", "create", "--project", p, "--network", f"{p}-net", "--subnet-range", cidr, *mark,
          f"{p}-subnet"],
-        ["router", "create", "--project", p, "--external-gateway", "public", *tags, f"{p}-router"],
+        ["router", "create", "--project", p, "--external-gateway", "public", *mark, f"{p}-router"],
         ["router", "add", "subnet", f"{p}-router", f"{p}-subnet"],
-        ["security", "group", "create", "--project", p, *tags, f"{p}-baseline"],
+        ["security", "group", "create", "--project", p, *mark, f"{p}-baseline"],
         ["security", "group", "rule", "create", "--project", p, "--ingress", "--protocol", "icmp",
          "--remote-ip", "0.0.0.0/0", f"{p}-baseline"],
         ["security", "group", "rule", "create", "--project", p, "--ingress", "--protocol", "tcp",

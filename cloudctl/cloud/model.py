@@ -6,8 +6,10 @@ never duplicates anything):
   projects are ever touched.
 - users ``<code>.<username>`` whose description starts with ``cloudctl-managed``.
 - inside an owned project: network ``dept-<code>-net``, subnet ``dept-<code>-subnet``, router
-  ``dept-<code>-router``, security group ``dept-<code>-baseline``. Anything else in the project
-  (another network, the ``default`` security group) is not cloudctl's and is left alone.
+  ``dept-<code>-router``, security group ``dept-<code>-baseline``, each with the description
+  ``cloudctl-managed dept=<code>`` (set in the create request itself: Neutron cannot tag at
+  creation, so a tag would leave a window in which the object exists unmarked). Anything else in
+  the project (another network, the ``default`` security group) is not cloudctl's and is left alone.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ ROLES = ("admin", "member", "reader")
 
 def dept_tag(code: str) -> str:
     return f"cloudctl-dept-{code}"
+
+
+def resource_marker(code: str) -> str:
+    """The description cloudctl gives the network objects it creates for a department."""
+    return f"{MANAGED_TAG} dept={code}"
 
 
 def project_name(code: str) -> str:
@@ -99,10 +106,10 @@ class ObservedDept:
     """What OpenStack holds for one department (None/empty = missing)."""
 
     project: ObservedProject | None = None
-    network: dict[str, Any] | None = None  # id, name, tags
-    subnet: dict[str, Any] | None = None  # id, name, cidr, network_id, tags
-    router: dict[str, Any] | None = None  # id, name, external_network_id, subnet_ids, tags
-    security_group: dict[str, Any] | None = None  # id, name, rules: {Rule: rule_id}, tags
+    network: dict[str, Any] | None = None  # id, name, description
+    subnet: dict[str, Any] | None = None  # id, name, cidr, network_id, description
+    router: dict[str, Any] | None = None  # id, name, external_network_id, subnet_ids, description
+    security_group: dict[str, Any] | None = None  # id, name, rules: {Rule: rule_id}, description
     quotas: dict[str, int] = field(default_factory=dict)  # CLI names
     members: dict[str, str] = field(default_factory=dict)  # username -> role (assigned on the project)
     users: dict[str, str] = field(default_factory=dict)  # username -> user id (existing users)
@@ -122,7 +129,8 @@ class Observed:
 @dataclass(frozen=True)
 class Action:
     """One change to OpenStack. `kind`: project, user, role, quota, network, subnet, router,
-    router_interface, router_gateway, security_group, rule, tags. `op`: create, update, delete."""
+    router_interface, router_gateway, security_group, rule, <network kind>_description (the
+    ownership mark put back), duplicate_<network kind>. `op`: create, update, delete."""
 
     dept: str
     op: str

@@ -32,6 +32,7 @@ from cloudctl.cloud.model import (
     Rule,
     dept_tag,
     project_name,
+    resource_marker,
     resource_name,
 )
 from cloudctl.errors import InputError, OperationFailed
@@ -234,32 +235,32 @@ class OpenStackCloud:
             depts[code].foreign += 1
 
         def keep(code: str, kind: str, new: dict[str, Any]) -> None:
-            """One object per name: keep the tagged (else the older) one, list the rest as duplicates."""
+            """One object per name: keep the marked (else the older) one, list the rest as duplicates."""
             dept = depts[code]
             old = getattr(dept, kind)
             if old is None:
                 setattr(dept, kind, new)
                 return
-            rank = lambda o: (MANAGED_TAG not in o.get("tags", []), o.get("created_at") or "")  # noqa: E731
+            rank = lambda o: (o["description"] != resource_marker(code), o.get("created_at") or "")  # noqa: E731
             keeper, extra = sorted([old, new], key=rank)
             setattr(dept, kind, keeper)
             dept.duplicates.append((kind, extra["id"]))
 
         for n in networks:
             if (code := mine(n, "network")) is not None:
-                keep(code, "network", {"id": n.id, "name": n.name, "tags": list(n.tags or []),
+                keep(code, "network", {"id": n.id, "name": n.name, "description": n.description,
                                        "created_at": n.created_at})
             elif n.project_id in code_of_project:
                 foreign(code_of_project[n.project_id])
         for s in subnets:
             if (code := mine(s, "subnet")) is not None:
                 keep(code, "subnet", {"id": s.id, "name": s.name, "cidr": s.cidr, "network_id": s.network_id,
-                                      "tags": list(s.tags or []), "created_at": s.created_at})
+                                      "description": s.description, "created_at": s.created_at})
         for r in routers:
             if (code := mine(r, "router")) is not None:
                 gw = r.external_gateway_info or {}
                 keep(code, "router", {"id": r.id, "name": r.name, "external_network_id": gw.get("network_id"),
-                                      "subnet_ids": subnets_of_router.get(r.id, []), "tags": list(r.tags or []),
+                                      "subnet_ids": subnets_of_router.get(r.id, []), "description": r.description,
                                       "created_at": r.created_at})
             elif r.project_id in code_of_project:
                 foreign(code_of_project[r.project_id])
@@ -273,7 +274,7 @@ class OpenStackCloud:
                                rule.get("port_range_max"), rule.get("remote_ip_prefix"), rule.get("ethertype", "IPv4"))
                     rules[key] = rule["id"]
                 keep(code, "security_group", {"id": g.id, "name": g.name, "rules": rules,
-                                              "tags": list(g.tags or []), "created_at": g.created_at})
+                                              "description": g.description, "created_at": g.created_at})
             elif g.project_id in code_of_project and g.name != "default":
                 foreign(code_of_project[g.project_id])
 
@@ -547,22 +548,21 @@ class OpenStackCloud:
         return self.call(what, lambda: self._send_creates(kind, [body])[0], recheck=find)
 
     def _create_network(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        n = self._create_neutron("network", a.name, {"name": a.name, "project_id": ids["project"]})
-        self._set_tags("network", n, tags)
+        n = self._create_neutron("network", a.name, {"name": a.name, "project_id": ids["project"],
+                                                     "description": resource_marker(code)})
         ids["network"] = n["id"]
 
     def _create_subnet(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         s = self._create_neutron("subnet", a.name, {"name": a.name, "project_id": ids["project"],
-                                                    "network_id": ids["network"], "ip_version": 4, "cidr": a.after})
-        self._set_tags("subnet", s, tags)
+                                                    "network_id": ids["network"], "ip_version": 4, "cidr": a.after,
+                                                    "description": resource_marker(code)})
         ids["subnet"] = s["id"]
 
     def _create_router(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        body: dict[str, Any] = {"name": a.name, "project_id": ids["project"]}
+        body: dict[str, Any] = {"name": a.name, "project_id": ids["project"], "description": resource_marker(code)}
         if ext:
             body["external_gateway_info"] = {"network_id": ext}
         r = self._create_neutron("router", a.name, body)
-        self._set_tags("router", r, tags)
         ids["router"] = r["id"]
 
     def _update_router_gateway(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
@@ -605,8 +605,7 @@ class OpenStackCloud:
 
     def _create_security_group(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
         g = self._create_neutron("security_group", a.name, {"name": a.name, "project_id": ids["project"],
-                                                            "description": "cloudctl baseline"})
-        self._set_tags("security_group", g, tags)
+                                                            "description": resource_marker(code)})
         ids["security_group"] = g["id"]
 
     def _delete_security_group(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
@@ -645,18 +644,18 @@ class OpenStackCloud:
             self._delete(f"delete rule of {a.name}", lambda: c.network.delete_security_group_rule(
                 rule_id, ignore_missing=True))
 
-    # tags on existing resources (a run killed between create and tag): the plan saw them, no GET
-    def _update_network_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        self._retag("network", a.name, ids["network"], have.network, tags)
+    # the ownership mark put back on an object whose description was changed by hand
+    def _update_network_description(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+        self._set_description("network", a, ids["network"])
 
-    def _update_subnet_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        self._retag("subnet", a.name, ids["subnet"], have.subnet, tags)
+    def _update_subnet_description(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+        self._set_description("subnet", a, ids["subnet"])
 
-    def _update_router_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        self._retag("router", a.name, ids["router"], have.router, tags)
+    def _update_router_description(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+        self._set_description("router", a, ids["router"])
 
-    def _update_security_group_tags(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
-        self._retag("security_group", a.name, ids["security_group"], have.security_group, tags)
+    def _update_security_group_description(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
+        self._set_description("security_group", a, ids["security_group"])
 
     # duplicates (a create that arrived after its retry): delete by id, never by name
     def _delete_duplicate_network(self, c, a, code, tags, ids, users, have, description, ext):  # type: ignore[no-untyped-def]
@@ -672,16 +671,9 @@ class OpenStackCloud:
         self._delete(f"delete duplicate {a.name}", lambda: c.network.delete_security_group(
             a.before, ignore_missing=True))
 
-    def _retag(self, kind: str, name: str, os_id: str, seen: dict[str, Any] | None, tags: list[str]) -> None:
-        """Add cloudctl's tags to an existing object, keeping any other tags it has."""
-        others = [t for t in (seen or {}).get("tags") or [] if t not in tags]
-        self._set_tags(kind, {"id": os_id, "name": name}, [*tags, *others])
-
-    def _set_tags(self, kind: str, resource: dict[str, Any], tags: list[str]) -> None:
-        if set(tags) <= set(resource.get("tags") or []):
-            return
-        self.call(f"tag {resource['name']}", lambda: self._request(
-            "put", f"{_NEUTRON_PATH[kind]}/{resource['id']}/tags", {"tags": tags}))
+    def _set_description(self, kind: str, a: Action, os_id: str) -> None:
+        self.call(f"mark {a.name}", lambda: self._request(
+            "put", f"{_NEUTRON_PATH[kind]}/{os_id}", {kind: {"description": a.after}}))
 
     def _delete(self, what: str, fn: Callable[[], Any]) -> None:
         self.call(what, fn)

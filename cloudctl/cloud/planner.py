@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cloudctl.cloud.model import (
-    MANAGED_TAG,
     Action,
     DesiredDept,
     Observed,
     ObservedDept,
     baseline_rules,
-    dept_tag,
     project_name,
+    resource_marker,
     resource_name,
     user_name,
 )
@@ -39,11 +38,11 @@ def plan(desired: Iterable[DesiredDept], observed: Observed, *, external_network
     return actions
 
 
-def _tags_action(code: str, kind: str, name: str, current: dict | None) -> list[Action]:
-    want = sorted({MANAGED_TAG, dept_tag(code)})
-    have = sorted(current.get("tags") or []) if current else want
-    if current and not set(want) <= set(have):
-        return [Action(code, "update", f"{kind}_tags", name, have, want)]
+def _mark_action(code: str, kind: str, name: str, current: dict) -> list[Action]:
+    """Put cloudctl's ownership mark (the description) back on an object that lost it by hand."""
+    want = resource_marker(code)
+    if current.get("description") != want:
+        return [Action(code, "update", f"{kind}_description", name, current.get("description"), want)]
     return []
 
 
@@ -76,7 +75,7 @@ def plan_department(dept: DesiredDept, have: ObservedDept, *, external_network: 
     if have.network is None:
         out.append(Action(code, "create", "network", net))
     else:
-        out += _tags_action(code, "network", net, have.network)
+        out += _mark_action(code, "network", net, have.network)
     if dept.cidr:
         if have.subnet is None:
             out.append(Action(code, "create", "subnet", sub, None, dept.cidr))
@@ -87,14 +86,14 @@ def plan_department(dept: DesiredDept, have: ObservedDept, *, external_network: 
             out.append(Action(code, "create", "subnet", sub, None, dept.cidr))
             have = _without_subnet(have)
         else:
-            out += _tags_action(code, "subnet", sub, have.subnet)
+            out += _mark_action(code, "subnet", sub, have.subnet)
 
     rname = resource_name(code, "router")
     if external_network:
         if have.router is None:
             out.append(Action(code, "create", "router", rname, None, external_network))
         else:
-            out += _tags_action(code, "router", rname, have.router)
+            out += _mark_action(code, "router", rname, have.router)
             if have.router.get("external_network_id") != external_network_id:
                 out.append(Action(code, "update", "router_gateway", rname,
                                   have.router.get("external_network_id"), external_network))
@@ -114,7 +113,7 @@ def plan_department(dept: DesiredDept, have: ObservedDept, *, external_network: 
     if have.security_group is None:
         out.append(Action(code, "create", "security_group", sg))
     else:
-        out += _tags_action(code, "security_group", sg, have.security_group)
+        out += _mark_action(code, "security_group", sg, have.security_group)
     for rule in sorted(want_rules - set(have_rules), key=repr):
         out.append(Action(code, "create", "rule", sg, None, rule))
     for rule in sorted(set(have_rules) - want_rules, key=repr):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cloudctl.cloud.departments import retire_department, set_member, show_department
-from cloudctl.cloud.model import MANAGED_TAG, dept_tag
+from cloudctl.cloud.model import MANAGED_TAG, dept_tag, resource_marker
 from cloudctl.cloud.openstack_adapter import OpenStackCloud
 from cloudctl.cloud.reconcile import apply_plan, make_plan
 from tests.cloud.conftest import DevCloud
@@ -43,6 +43,7 @@ def test_onboard_creates_everything_and_second_apply_changes_nothing(dev_cloud: 
         router = conn.network.find_router(f"dept-{code}-router", project_id=project.id)
         sg = conn.network.find_security_group(f"dept-{code}-baseline", project_id=project.id)
         assert net and subnet and router and sg
+        assert {o.description for o in (net, subnet, router, sg)} == {resource_marker(code)}
         assert subnet.cidr == dept["cidr"] and subnet.network_id == net.id
         assert router.external_gateway_info["network_id"] == public.id
         ports = list(conn.network.ports(device_id=router.id, device_owner="network:router_interface"))
@@ -85,6 +86,7 @@ def test_drift_shows_in_plan_and_apply_repairs_it(dev_cloud: DevCloud, tmp_path:
     subnet = conn.network.find_subnet(f"dept-{code}-subnet", project_id=project.id)
     conn.network.remove_interface_from_router(router, subnet_id=subnet.id)
     conn.network.delete_subnet(subnet)
+    conn.network.update_router(router, description="edited by hand")
 
     r = run_cli(["cloud", "plan", "--cloud", dev_cloud.name, "--format", "json"], store.url)
     assert r.returncode == 0, r.stderr
@@ -94,6 +96,7 @@ def test_drift_shows_in_plan_and_apply_repairs_it(dev_cloud: DevCloud, tmp_path:
     assert ("update", "quota", "vcpus", "77", "20") in got
     assert any(op == "create" and kind == "subnet" for op, kind, *_ in got)
     assert any(op == "create" and kind == "router_interface" for op, kind, *_ in got)
+    assert ("update", "router_description", router.name, '"edited by hand"', json.dumps(resource_marker(code))) in got
 
     r = run_cli(["cloud", "apply", "--cloud", dev_cloud.name], store.url)
     assert r.returncode == 0, r.stderr
@@ -101,6 +104,7 @@ def test_drift_shows_in_plan_and_apply_repairs_it(dev_cloud: DevCloud, tmp_path:
     assert vcpu.resource_limit == 20
     assert conn.compute.get_quota_set(project.id).cores == 20  # and Nova enforces the Keystone limit
     assert conn.network.find_subnet(f"dept-{code}-subnet", project_id=project.id) is not None
+    assert conn.network.get_router(router.id).description == resource_marker(code)
     r = run_cli(["cloud", "plan", "--cloud", dev_cloud.name], store.url)
     assert "No changes." in r.stdout, r.stdout
 

@@ -10,6 +10,7 @@ from cloudctl.cloud.model import (
     ObservedProject,
     baseline_rules,
     dept_tag,
+    resource_marker,
 )
 from cloudctl.cloud.planner import plan, summarise
 
@@ -21,13 +22,14 @@ def _desired(code: str = "fin", status: str = "active", cidr: str = "10.8.0.0/24
 
 
 def _converged(code: str = "fin", cidr: str = "10.8.0.0/24") -> ObservedDept:
-    tags = [MANAGED_TAG, dept_tag(code)]
+    tags, mark = [MANAGED_TAG, dept_tag(code)], resource_marker(code)
     return ObservedDept(
         project=ObservedProject("p1", f"dept-{code}", tags, f"Dept {code}"),
-        network={"id": "n1", "tags": tags}, subnet={"id": "s1", "cidr": cidr, "network_id": "n1", "tags": tags},
-        router={"id": "r1", "external_network_id": "ext", "subnet_ids": ["s1"], "tags": tags},
+        network={"id": "n1", "description": mark},
+        subnet={"id": "s1", "cidr": cidr, "network_id": "n1", "description": mark},
+        router={"id": "r1", "external_network_id": "ext", "subnet_ids": ["s1"], "description": mark},
         security_group={"id": "g1", "rules": {r: f"rule-{i}" for i, r in enumerate(baseline_rules(cidr))},
-                        "tags": tags},
+                        "description": mark},
         quotas=dict(QUOTAS), members={"alice": "member"}, users={"alice": "u1"})
 
 
@@ -79,11 +81,12 @@ def test_retired_department_removes_only_what_cloudctl_made_and_keeps_busy_proje
     assert ("delete", "project") not in [(a.op, a.kind) for a in actions]
 
 
-def test_missing_tag_after_interrupted_create_is_repaired() -> None:
+def test_ownership_mark_changed_by_hand_is_put_back() -> None:
     have = _converged()
-    have.network["tags"] = []
+    have.router["description"] = "edited by hand"
     actions = plan([_desired()], Observed({"fin": have}, "ext"), external_network="public")
-    assert [(a.op, a.kind) for a in actions] == [("update", "network_tags")]
+    assert [(a.op, a.kind, a.before, a.after) for a in actions] == [
+        ("update", "router_description", "edited by hand", "cloudctl-managed dept=fin")]
 
 
 def test_changed_cidr_replaces_subnet() -> None:
