@@ -43,7 +43,9 @@ PASSWORD = "cloudctl-dev-secret"
 CLOUD = "cloudctl-dev"
 TRANSPORT = f"rabbit://guest:guest@{HOST}:5672/"
 MARIADB = RUN / "mariadb"
-MARIADB_PORT = 13306   # not 3306/11211: a distribution's own server may be listening there
+NEUTRON_DUMP = "neutron.mariadb.sql"  # Neutron's database in the snapshot
+# not the default ports (3306, 11211): a distribution's own servers may be listening there
+MARIADB_PORT = 13306
 MEMCACHED_PORT = 11311
 STOP_GRACE_S = 20.0
 
@@ -693,9 +695,6 @@ def snapshot_live() -> None:
         subprocess.run(mariadb_client("mariadb-dump", "--single-transaction", "--databases", "neutron"),
                        stdout=out, check=True, timeout=120)
     tmp.rename(SNAP)
-
-
-NEUTRON_DUMP = "neutron.mariadb.sql"
 
 
 def restore_neutron_db() -> None:
