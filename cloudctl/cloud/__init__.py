@@ -1,5 +1,6 @@
 """The shared cloud: departments, plan/apply against OpenStack, the pool and quotas.
 
 Pure parts: model, planner, pool. Store: departments. Orchestration: reconcile. The only
-module that imports openstacksdk: openstack_adapter.
+modules that use openstacksdk: openstack_adapter and its parts (openstack_session,
+openstack_observe, openstack_apply).
 """
