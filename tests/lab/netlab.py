@@ -183,7 +183,19 @@ class Lab:
         with (self.workdir / "known_hosts").open("a") as f:
             f.write(f"{host.mgmt_ip} {pub[0]} {pub[1]}\n")
         self._wait_port(host.mgmt_ip, 22, 20)
-        host.sshd_pid = int((d / "sshd.pid").read_text().strip())
+        host.sshd_pid = self._wait_pid_file(d / "sshd.pid", 10)
+
+    @staticmethod
+    def _wait_pid_file(path: Path, seconds: float) -> int:
+        """sshd listens before it daemonizes and writes its pid file: the port can answer while the
+        file is still missing or empty."""
+        deadline = time.monotonic() + seconds
+        while True:
+            with contextlib.suppress(FileNotFoundError, ValueError):
+                return int(path.read_text().strip())
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no pid in {path} after {seconds}s")
+            time.sleep(0.05)
 
     @staticmethod
     def _wait_port(ip: str, port: int, seconds: float) -> None:
