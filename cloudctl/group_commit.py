@@ -1,5 +1,5 @@
 """Group commit: items handed in by many threads go out together, each caller waiting for its own
-answer. Used for Neutron bulk creates of concurrent departments (cloud/openstack_adapter.py) and
+answer. Used for Neutron bulk creates of concurrent departments (cloud/openstack_apply.py) and
 for the audit records of concurrent heartbeats (api/heartbeats.py: on PostgreSQL every audit append
 locks the chain's head row until commit; a batch takes that lock once).
 

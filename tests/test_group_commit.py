@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from cloudctl.audit import Actor, Change, list_entries, record_changes, verify_chain
+from cloudctl.api.heartbeats import audit_batcher
+from cloudctl.audit import Actor, Change, list_entries, verify_chain
 from cloudctl.group_commit import GroupCommitter
 from cloudctl.store import Store
 
@@ -60,11 +61,7 @@ def test_a_failed_flush_fails_its_whole_batch_and_the_next_batch_proceeds() -> N
 
 
 def test_batched_audit_appends_keep_the_chain_valid(store: Store) -> None:
-    def flush(_kind: str, changes: list[Change]) -> list[int]:
-        with store.begin() as conn:
-            return record_changes(conn, changes)
-
-    gc: GroupCommitter[Change, int] = GroupCommitter(flush, max_batch=500)
+    gc = audit_batcher(store)  # the API's batcher
     changes = [Change(Actor(f"agent:{i}"), "link_state", "agent", str(i), {"up": None}, {"up": 1}) for i in range(30)]
     threads = [threading.Thread(target=gc.submit, args=("link_state", c)) for c in changes]
     for t in threads:

@@ -223,6 +223,14 @@ class CloudApplier(CloudSession):
         found = next(iter(lister(name=name, project_id=project_id)), None)
         return None if found is None else found.to_dict(computed=False)
 
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """A raw Neutron request; HTTP errors raise (the SDK's proxies do not raise by themselves)."""
+        from openstack import exceptions as osx
+
+        resp = getattr(self.conn.network, method)(path, json=body)
+        osx.raise_from_response(resp)
+        return resp.json() if resp.content else None
+
     def _send_creates(self, kind: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create one or many objects of a kind in one request (Neutron bulk create: atomic)."""
         if len(bodies) == 1:

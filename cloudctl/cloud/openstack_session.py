@@ -88,7 +88,7 @@ def is_transient(e: BaseException) -> bool:
 
 
 class CloudSession:
-    """A connection to one cloud: retries, call counting, the raw requests both sides share."""
+    """A connection to one cloud: retries, call counting, the compute service both sides read."""
 
     def __init__(self, cloud: str, *, retries: int = 5, backoff_s: float = 0.2, timeout_s: float = 60,
                  workers: int = 8) -> None:
@@ -136,14 +136,6 @@ class CloudSession:
 
     def authenticate(self) -> None:
         self.call("authenticate", lambda: self.conn.authorize())
-
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        """A raw Neutron request; HTTP errors raise (the SDK's proxies do not raise by themselves)."""
-        from openstack import exceptions as osx
-
-        resp = getattr(self.conn.network, method)(path, json=body)
-        osx.raise_from_response(resp)
-        return resp.json() if resp.content else None
 
     def _compute_service(self) -> tuple[str, str | None, dict[str, int]]:
         """(compute service id, region, registered default limits); cached per connection."""

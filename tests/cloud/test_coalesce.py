@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from cloudctl.group_commit import GroupCommitter as Coalescer
+from cloudctl.group_commit import GroupCommitter
 
 
 class SlowServer:
@@ -32,14 +32,14 @@ class SlowServer:
 
 def test_alone_a_create_goes_at_once_as_a_batch_of_one() -> None:
     server = SlowServer(0.0)
-    c = Coalescer(server.send)
+    c = GroupCommitter(server.send)
     assert c.submit("network", {"name": "a"})["id"] == "network-a"
     assert server.batches == [["a"]]
 
 
 def test_concurrent_creates_share_requests_and_each_gets_its_own_answer() -> None:
     server = SlowServer(0.05)
-    c = Coalescer(server.send, max_batch=50)
+    c = GroupCommitter(server.send, max_batch=50)
     names = [f"n{i}" for i in range(40)]
     with ThreadPoolExecutor(40) as pool:
         got = list(pool.map(lambda n: c.submit("network", {"name": n}), names))
@@ -50,7 +50,7 @@ def test_concurrent_creates_share_requests_and_each_gets_its_own_answer() -> Non
 
 def test_batches_respect_max_and_kinds_do_not_mix() -> None:
     server = SlowServer(0.05)
-    c = Coalescer(server.send, max_batch=4)
+    c = GroupCommitter(server.send, max_batch=4)
     with ThreadPoolExecutor(20) as pool:
         list(pool.map(lambda i: c.submit("subnet" if i % 2 else "router", {"name": f"{i}"}), range(20)))
     assert max(len(b) for b in server.batches) <= 4
@@ -60,7 +60,7 @@ def test_batches_respect_max_and_kinds_do_not_mix() -> None:
 
 def test_a_failed_batch_fails_each_of_its_items_and_later_batches_still_run() -> None:
     server = SlowServer(0.05, fail_when="bad")
-    c = Coalescer(server.send)
+    c = GroupCommitter(server.send)
     errors: dict[str, str] = {}
 
     def go(name: str) -> None:
