@@ -13,7 +13,7 @@ from cloudctl import clock as clock_module
 from cloudctl.errors import InputError
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DURATION_RE = re.compile(r"^(\d{1,9})\s*([smhd])$")
+DURATION_RE = re.compile(r"^(\d{1,30})\s*([smhd])$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION_HINT = "a whole number and a unit: s, m, h or d (e.g. 90s, 30m, 72h, 7d)"
 MAX_DURATION = timedelta(days=3650)
