@@ -90,3 +90,65 @@ class GroupCommitter(Generic[T, R]):
             i.done.set()
         if nxt is not None:
             nxt.done.set()
+
+
+class Overloaded(Exception):
+    """More items are waiting than the committer accepts: the caller should answer 'retry later'."""
+
+
+class AsyncGroupCommitter(Generic[T, R]):
+    """The same group commit for coroutines of one event loop (the API's heartbeat ingest).
+
+    `await submit(item)` -> its answer. One batch is in flight at a time; it runs `send` in a
+    worker thread (it blocks on the database) while the loop keeps parsing requests, which queue
+    for the next batch. So a caller waits for at most the batch in flight plus its own, and a
+    batch holds at most `max_batch` items: latency is bounded by two batch transactions as long
+    as the queue stays under `max_queue`; beyond it `submit` raises Overloaded at once (the API
+    answers 503 and agents spool) instead of letting every caller's wait grow without bound.
+    `send` answers per item; an exception it raises fails the whole batch (one transaction).
+    """
+
+    def __init__(self, send: Callable[[list[T]], Sequence[R]], *, max_batch: int = 500,
+                 max_queue: int = 20_000) -> None:
+        self._send = send
+        self.max_batch, self.max_queue = max(1, max_batch), max(1, max_queue)
+        self._queue: list[tuple[T, Any]] = []
+        self._draining = False
+        self.batches = 0
+        self.items = 0
+
+    async def submit(self, item: T) -> R:
+        import asyncio
+
+        if len(self._queue) >= self.max_queue:
+            raise Overloaded(f"{len(self._queue)} items waiting")
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future  # type: ignore[no-any-return]
+
+    async def _drain(self) -> None:
+        import anyio.to_thread
+
+        try:
+            while self._queue:
+                batch = self._queue[: self.max_batch]
+                del self._queue[: self.max_batch]
+                self.batches += 1
+                self.items += len(batch)
+                try:
+                    results = await anyio.to_thread.run_sync(self._send, [body for body, _ in batch])
+                    if len(results) != len(batch):
+                        raise RuntimeError(f"group commit: {len(results)} answers for {len(batch)} items")
+                except Exception as e:  # the batch's one transaction failed: every item with it
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(e)
+                    continue
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():  # its caller may have gone (client disconnected)
+                        future.set_result(result)
+        finally:
+            self._draining = False

@@ -1,17 +1,18 @@
-"""Group commit (cloudctl/group_commit.py) and batched audit appends: many threads' items
-are written in fewer flushes, each caller returns only once its own item is written, a failed
-flush fails exactly its batch, and the audit chain stays valid on SQLite and PostgreSQL."""
+"""Group commit (cloudctl/group_commit.py): many threads' (or coroutines') items are written in
+fewer flushes, each caller returns only once its own item is written, a failed flush fails
+exactly its batch, a full queue refuses at once, and batched audit appends keep the chain valid
+on SQLite and PostgreSQL. The heartbeat ingest built on it: tests/fleet/test_ingest.py."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
 import pytest
 
-from cloudctl.api.heartbeats import audit_batcher
-from cloudctl.audit import Actor, Change, list_entries, verify_chain
-from cloudctl.group_commit import GroupCommitter
+from cloudctl.audit import Actor, Change, list_entries, record_changes, verify_chain
+from cloudctl.group_commit import AsyncGroupCommitter, GroupCommitter, Overloaded
 from cloudctl.store import Store
 
 
@@ -61,7 +62,11 @@ def test_a_failed_flush_fails_its_whole_batch_and_the_next_batch_proceeds() -> N
 
 
 def test_batched_audit_appends_keep_the_chain_valid(store: Store) -> None:
-    gc = audit_batcher(store)  # the API's batcher
+    def append(_kind: str, changes: list[Change]) -> list[int]:
+        with store.begin() as conn:
+            return record_changes(conn, changes)
+
+    gc: GroupCommitter[Change, int] = GroupCommitter(append, max_batch=500)
     changes = [Change(Actor(f"agent:{i}"), "link_state", "agent", str(i), {"up": None}, {"up": 1}) for i in range(30)]
     threads = [threading.Thread(target=gc.submit, args=("link_state", c)) for c in changes]
     for t in threads:
@@ -74,3 +79,31 @@ def test_batched_audit_appends_keep_the_chain_valid(store: Store) -> None:
     assert sorted(e["object_id"] for e in entries) == sorted(str(i) for i in range(30))
     assert report.ok, report
     assert [e["seq"] for e in entries] == sorted((e["seq"] for e in entries), reverse=True)
+
+
+def test_async_committer_batches_callers_fails_a_whole_batch_and_refuses_past_its_queue() -> None:
+    sent: list[list[int]] = []
+
+    def send(items: list[int]) -> list[int]:
+        time.sleep(0.02)  # a transaction: callers arriving meanwhile queue for the next batch
+        sent.append(list(items))
+        if 13 in items:
+            raise RuntimeError("store away")
+        return [i * 10 for i in items]
+
+    gc: AsyncGroupCommitter[int, int] = AsyncGroupCommitter(send, max_batch=8, max_queue=30)
+
+    async def run() -> list[object]:
+        tasks = [asyncio.create_task(gc.submit(i)) for i in range(30)]
+        await asyncio.sleep(0)
+        with pytest.raises(Overloaded):
+            await gc.submit(99)  # 30 already waiting
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    answers = asyncio.run(run())
+    failed = next(b for b in sent if 13 in b)
+    assert [a for a in answers if isinstance(a, Exception)] != []
+    for i, a in enumerate(answers):
+        assert (isinstance(a, RuntimeError) if i in failed else a == i * 10), (i, a)
+    assert sorted(i for b in sent for i in b) == list(range(30))
+    assert max(len(b) for b in sent) <= 8 and len(sent) < 30

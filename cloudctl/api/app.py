@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from cloudctl.api import credentials as cred
 from cloudctl.api import models as m
-from cloudctl.api.heartbeats import audit_batcher, record_heartbeat
+from cloudctl.api.heartbeats import CredentialRejected, HeartbeatIngest, make_heartbeat
 from cloudctl.api.limits import BodyLimitMiddleware, RateLimiter
 from cloudctl.api.registry import AgentRecord, authenticate, exchange_token, probe_config
 from cloudctl.audit import Actor, record_change
@@ -91,7 +91,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     # Refusals per client address, whatever agent id they claim: bounds what a stranger can make
     # the audit log record (rotating claimed ids gets fresh request buckets, not fresh refusals).
     refusals = RateLimiter(settings.rate_per_second, settings.rate_burst)
-    heartbeat_audit = audit_batcher(store)  # link-state audit records appended in group commits
+    ingest = HeartbeatIngest(store)  # heartbeats of many agents written in one transaction (api/ingest.py)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -103,6 +103,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="cloudctl central API", version="1", lifespan=lifespan,
                   description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.")
     app.state.store, app.state.exposition, app.state.settings = store, exposition, settings
+    app.state.ingest = ingest
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        on_reject=lambda scope: rejections.add("too_large"))
 
@@ -155,15 +156,23 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
 
     limited = [Depends(rate_limit)]
 
-    @app.get("/healthz", response_model=m.Health, responses={503: {"model": m.Health}})
+    @app.get("/healthz", response_model=m.Health)
     def healthz() -> Any:
-        from sqlalchemy import text
+        """Alive: the process answers (the store is not asked; see /readyz)."""
+        return {"status": "ok", "store": store.dialect}
+
+    @app.get("/readyz", response_model=m.Health, responses={503: {"model": m.Health}})
+    def readyz() -> Any:
+        """Ready for traffic: the store answers and its schema is at every migration head."""
+        from cloudctl.store.migrate import is_current
 
         try:
-            with store.connect() as conn:
-                conn.execute(text("SELECT 1")).scalar()
+            current = is_current(store)
         except CloudctlError as e:
             return JSONResponse({"status": "unavailable", "store": store.dialect, "detail": e.message}, 503)
+        if not current:
+            return JSONResponse({"status": "unavailable", "store": store.dialect,
+                                 "detail": "the store's schema is not at the current migrations"}, 503)
         return {"status": "ok", "store": store.dialect}
 
     @app.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
@@ -217,16 +226,28 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/v1/agents/{agent_id}/heartbeats", response_model=m.HeartbeatResponse, dependencies=limited,
               responses={401: {"description": "no valid credential"},
-                         403: {"description": "another agent's id, or links outside the agent's division"}})
-    def heartbeat(body: m.HeartbeatRequest, request: Request,
-                  who: Annotated[AgentRecord, Depends(own_agent)]) -> Any:
-        """Probe results; replayed sequence numbers are acknowledged without being applied again."""
+                         403: {"description": "another agent's id, or links outside the agent's division"},
+                         503: {"description": "the store is away or ingest is overloaded: retry (agents spool)"}})
+    async def heartbeat(agent_id: Annotated[str, Path(max_length=40)], body: m.HeartbeatRequest, request: Request,
+                        authorization: Annotated[str | None, Header()] = None) -> Any:
+        """Probe results; replayed sequence numbers are acknowledged without being applied again.
+        Answered once the batch the heartbeat went out in has committed (durable)."""
+        from starlette.concurrency import run_in_threadpool
+
+        token = _bearer(authorization)
+        if token is None or cred.split_secret(token, cred.CREDENTIAL) != agent_id:  # 401 or 403, audited
+            who = await run_in_threadpool(current_agent, request, authorization)
+            await run_in_threadpool(own_agent, agent_id, request, who)
+        beat = make_heartbeat(agent_id, body.seq, [r.model_dump() for r in body.results], credential=token,
+                              sent_at=body.sent_at, metrics_address=body.metrics_address,
+                              agent_version=body.agent_version)
         try:
-            out = record_heartbeat(store, who, body.seq, [r.model_dump() for r in body.results],
-                                   sent_at=body.sent_at, metrics_address=body.metrics_address,
-                                   agent_version=body.agent_version, audit=heartbeat_audit)
+            out = await ingest.submit(beat)  # the credential is checked against the locked agent row
+        except CredentialRejected as e:
+            await run_in_threadpool(audit_rejection, request, 401, "invalid or revoked credential", agent_id)
+            raise HTTPException(401, e.message, headers={"WWW-Authenticate": "Bearer"}) from e
         except PermissionDenied as e:
-            audit_rejection(request, 403, e.message, who.agent_id)
+            await run_in_threadpool(audit_rejection, request, 403, e.message, agent_id)
             raise
         return {"accepted": out.accepted, "duplicate": out.duplicate, "links_updated": out.links_updated,
                 "links_changed": out.links_changed, "next_interval_seconds": settings.heartbeat_interval_seconds}

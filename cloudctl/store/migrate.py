@@ -38,14 +38,28 @@ def current_revisions(store: Store) -> frozenset[str]:
         return frozenset(r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version")))
 
 
+def is_current(store: Store) -> bool:
+    """Whether the database is at every head (what `cloudctl serve` replicas report in /readyz)."""
+    return current_revisions(store) == _heads()
+
+
 def upgrade(store: Store) -> bool:
-    """Apply pending migrations; True when something was applied."""
+    """Apply pending migrations; True when something was applied. On PostgreSQL, replicas that
+    start together take turns (a transaction-level advisory lock) and the later ones find nothing
+    left to do."""
     if current_revisions(store) == _heads():
         return False
     from alembic import command
+    from sqlalchemy import text
 
     cfg = _config()
     with store.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(7262017)"))  # 'cloudctl migrate'
+            done = conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar() and frozenset(
+                r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version")))
+            if done == _heads():
+                return False
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "heads")
     return True

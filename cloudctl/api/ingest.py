@@ -1,0 +1,260 @@
+"""Batched heartbeat ingest: many agents' heartbeats applied in one write transaction.
+
+`apply_heartbeats(conn, beats)` answers each heartbeat (a HeartbeatOutcome, or the error that
+refuses it alone) with a fixed number of statements whatever the batch size:
+
+1. the batch's agents, locked in agent-id order (`FOR UPDATE` on PostgreSQL);
+2. the divisions of every link the batch reports (one read);
+3. in arrival order, per heartbeat (pure, `decide`): credential, state, seq (a seq already seen
+   is acknowledged, not applied), links of the agent's own division;
+4. one multi-row update of the agents (`unnest` arrays on PostgreSQL; executemany on SQLite);
+5. the reported links' status rows, locked in link-id order, folded in arrival order (`fold_links`:
+   a replayed older result never overrides a newer one), then one multi-row upsert;
+6. the transitions (a link's up/down changed, or it reported for the first time) are written by
+   `record_transitions` — today one summarising audit record per heartbeat, appended last, so the
+   audit chain's head (one row lock on PostgreSQL) is held only from there to the commit. Issue 13
+   adds its link-interval rows in `record_transitions`, in the same transaction.
+
+Lock order (one for every batch, every replica): agent rows, link_status rows, audit_head; the
+same order as `api/registry.py`'s writers (agent row, then the head). So concurrent batches of
+several processes never deadlock, whatever agents they share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+from cloudctl.api import credentials as cred
+from cloudctl.audit import Actor, Change, record_changes
+from cloudctl.errors import CloudctlError, PermissionDenied
+from cloudctl.store.tables.agents import agent, link_status
+from cloudctl.store.tables.coverage import link
+
+STATUS_COLUMNS = ("up", "loss_ratio", "rtt_min_seconds", "rtt_avg_seconds", "rtt_max_seconds", "rtt_stddev_seconds")
+
+
+class CredentialRejected(PermissionDenied):
+    """The credential is not the agent's (or the agent is revoked): HTTP 401."""
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """One heartbeat to apply. `credential` None: the caller has authenticated the agent."""
+
+    agent_id: str
+    seq: int
+    per_link: dict[str, dict[str, Any]]  # heartbeats.combine(results)
+    received: float
+    checked: float
+    credential: str | None = None
+    metrics_address: str | None = None
+    agent_version: str | None = None
+
+
+@dataclass(frozen=True)
+class HeartbeatOutcome:
+    accepted: bool
+    duplicate: bool
+    links_updated: int
+    links_changed: int
+    last_seq: int = 0  # the agent's last seq the store holds after this heartbeat
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A link's up/down at `at` (epoch seconds): `before` None when it reports for the first time."""
+
+    link_id: str
+    agent_id: str
+    seq: int
+    division_code: str
+    before: int | None
+    after: int
+    at: float
+
+
+@dataclass
+class _AgentState:
+    division_code: str
+    state: str
+    credential_hash: str | None
+    last_seq: int
+    accepted: list[int] = field(default_factory=list)  # indexes into the batch
+
+
+Answer = HeartbeatOutcome | CloudctlError
+
+
+def decide(beats: Sequence[Heartbeat], agents: dict[str, _AgentState],
+           link_divisions: dict[str, str]) -> list[Answer | None]:
+    """Per heartbeat in arrival order: an error, a duplicate's outcome, or None (to apply). Pure;
+    advances each agent's last_seq as its heartbeats are accepted."""
+    answers: list[Answer | None] = []
+    for i, b in enumerate(beats):
+        a = agents.get(b.agent_id)
+        if b.credential is not None and (a is None or not cred.matches(b.credential, a.credential_hash)
+                                         or a.state != "active"):
+            answers.append(CredentialRejected("invalid or revoked credential"))
+            continue
+        if a is None or a.state != "active":
+            answers.append(PermissionDenied(f"agent {b.agent_id} is {a.state if a else 'unknown'}"))
+            continue
+        if b.seq <= a.last_seq:
+            answers.append(HeartbeatOutcome(False, True, 0, 0, a.last_seq))
+            continue
+        foreign = sorted(k for k in b.per_link if link_divisions.get(k) != a.division_code)
+        if foreign:
+            answers.append(PermissionDenied(
+                f"links {', '.join(foreign[:5])} are not links of division {a.division_code}"))
+            continue
+        a.last_seq = b.seq
+        a.accepted.append(i)
+        answers.append(None)
+    return answers
+
+
+def fold_links(beats: Sequence[Heartbeat], order: Sequence[int], agents: dict[str, _AgentState],
+               existing: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[int, tuple[int, int]],
+                                                             list[Transition]]:
+    """Apply the accepted heartbeats (`order`: batch indexes, arrival order) to the links' status
+    rows (pure). Returns the rows to write, per heartbeat (links updated, links changed), and the
+    transitions in order."""
+    rows: dict[str, dict[str, Any]] = {}
+    counts: dict[int, tuple[int, int]] = {}
+    transitions: list[Transition] = []
+    for i in order:
+        b = beats[i]
+        division = agents[b.agent_id].division_code
+        updated = changed = 0
+        for link_id, v in b.per_link.items():
+            old = rows.get(link_id) or existing.get(link_id)
+            if old is not None and b.checked < float(old["checked_ts"]):
+                continue  # a replayed older result never overrides a newer one
+            flipped = old is None or int(old["up"]) != v["up"]
+            rows[link_id] = {"link_id": link_id, "division_code": division, "agent_id": b.agent_id,
+                             "checked_ts": b.checked,
+                             "changed_ts": b.checked if flipped else float(old["changed_ts"]),  # type: ignore[index]
+                             **{c: v[c] for c in STATUS_COLUMNS}}
+            updated += 1
+            if flipped:
+                changed += 1
+                transitions.append(Transition(link_id, b.agent_id, b.seq, division,
+                                              None if old is None else int(old["up"]), v["up"], b.checked))
+        counts[i] = (updated, changed)
+    return rows, counts, transitions
+
+
+def apply_heartbeats(conn: Connection, beats: Sequence[Heartbeat]) -> list[Answer]:
+    """Apply a batch inside the caller's write transaction; one answer per heartbeat, in order."""
+    pg = conn.dialect.name == "postgresql"
+    agents = _lock_agents(conn, sorted({b.agent_id for b in beats}), pg)
+    link_ids = sorted({k for b in beats for k in b.per_link})
+    link_divisions = _link_divisions(conn, link_ids)
+    answers = decide(beats, agents, link_divisions)
+    order = [i for i, a in enumerate(answers) if a is None]
+    if not order:
+        return answers  # type: ignore[return-value]
+    _write_agents(conn, [beats[i] for i in order], pg)
+    touched = sorted({k for i in order for k in beats[i].per_link})
+    rows, counts, transitions = fold_links(beats, order, agents, _lock_status(conn, touched, pg))
+    _upsert_status(conn, list(rows.values()), pg)
+    record_transitions(conn, transitions)
+    for i in order:
+        updated, changed = counts[i]
+        answers[i] = HeartbeatOutcome(True, False, updated, changed, beats[i].seq)
+    return answers  # type: ignore[return-value]
+
+
+def record_transitions(conn: Connection, transitions: Sequence[Transition]) -> None:
+    """Everything a link's state change writes, in the batch's transaction. Today: one audit record
+    per heartbeat that changed something (its links' before/after). The seam for issue 13's
+    link-interval rows (close the open interval, open the new one) is here, before the audit
+    append, so the chain's head stays locked only from the append to the commit."""
+    if not transitions:
+        return
+    per_beat: dict[tuple[str, int], list[Transition]] = {}
+    for t in transitions:
+        per_beat.setdefault((t.agent_id, t.seq), []).append(t)
+    changes = []
+    for (agent_id, _seq), ts in per_beat.items():
+        ts = sorted(ts, key=lambda t: t.link_id)
+        changes.append(Change(Actor(f"agent:{agent_id}", "POST /v1/agents/{id}/heartbeats"), "link_state", "agent",
+                              agent_id, {"up": {t.link_id: t.before for t in ts}},
+                              {"up": {t.link_id: t.after for t in ts}}))
+    record_changes(conn, changes)
+
+
+def _lock_agents(conn: Connection, ids: list[str], pg: bool) -> dict[str, _AgentState]:
+    q = (select(agent.c.agent_id, agent.c.division_code, agent.c.state, agent.c.credential_hash, agent.c.last_seq)
+         .where(agent.c.agent_id.in_(ids)).order_by(agent.c.agent_id))
+    if pg:
+        q = q.with_for_update()
+    return {r.agent_id: _AgentState(r.division_code, r.state, r.credential_hash, int(r.last_seq))
+            for r in conn.execute(q)}
+
+
+def _link_divisions(conn: Connection, link_ids: list[str]) -> dict[str, str]:
+    if not link_ids:
+        return {}
+    return dict(conn.execute(select(link.c.link_id, link.c.division_code).where(link.c.link_id.in_(link_ids))).all())
+
+
+def _lock_status(conn: Connection, link_ids: list[str], pg: bool) -> dict[str, dict[str, Any]]:
+    if not link_ids:
+        return {}
+    q = (select(link_status.c.link_id, link_status.c.up, link_status.c.checked_ts, link_status.c.changed_ts)
+         .where(link_status.c.link_id.in_(link_ids)).order_by(link_status.c.link_id))
+    if pg:
+        q = q.with_for_update()
+    return {r.link_id: dict(r._mapping) for r in conn.execute(q)}
+
+
+_AGENTS_PG = text("""
+UPDATE agent AS a SET last_seq = v.seq, heartbeats = a.heartbeats + v.n, last_heartbeat_ts = v.ts,
+       metrics_address = COALESCE(v.ma, a.metrics_address), agent_version = COALESCE(v.av, a.agent_version)
+FROM unnest(CAST(:ids AS text[]), CAST(:seqs AS bigint[]), CAST(:ns AS bigint[]), CAST(:tss AS float8[]),
+            CAST(:mas AS text[]), CAST(:avs AS text[])) AS v(id, seq, n, ts, ma, av)
+WHERE a.agent_id = v.id""")
+_AGENTS_SQLITE = text("""
+UPDATE agent SET last_seq = :seq, heartbeats = heartbeats + :n, last_heartbeat_ts = :ts,
+       metrics_address = COALESCE(:ma, metrics_address), agent_version = COALESCE(:av, agent_version)
+WHERE agent_id = :id""")
+
+
+def _write_agents(conn: Connection, accepted: list[Heartbeat], pg: bool) -> None:
+    per: dict[str, dict[str, Any]] = {}
+    for b in accepted:  # arrival order: the last seq, time and addresses win
+        p = per.setdefault(b.agent_id, {"id": b.agent_id, "n": 0, "ma": None, "av": None})
+        p.update(seq=b.seq, ts=b.received, n=p["n"] + 1)
+        p["ma"] = b.metrics_address or p["ma"]
+        p["av"] = b.agent_version or p["av"]
+    rows = list(per.values())
+    if pg:
+        conn.execute(_AGENTS_PG, {k + "s": [r[k] for r in rows] for k in ("id", "seq", "n", "ts", "ma", "av")})
+    else:
+        conn.execute(_AGENTS_SQLITE, rows)
+
+
+_COLUMNS = ("link_id", "division_code", "agent_id", "checked_ts", "changed_ts", *STATUS_COLUMNS)
+_SET = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+_TYPES = ("text", "text", "text", "float8", "float8", "smallint", "float8", "float8", "float8", "float8", "float8")
+_STATUS_PG = text(
+    f"INSERT INTO link_status ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in zip(_COLUMNS, _TYPES, strict=True))
+    + f") ON CONFLICT (link_id) DO UPDATE SET {_SET}")
+_STATUS_SQLITE = text(
+    f"INSERT INTO link_status ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+    f"ON CONFLICT (link_id) DO UPDATE SET {_SET}")
+
+
+def _upsert_status(conn: Connection, rows: list[dict[str, Any]], pg: bool) -> None:
+    if not rows:
+        return
+    if pg:
+        conn.execute(_STATUS_PG, {c: [r[c] for r in rows] for c in _COLUMNS})
+    else:
+        conn.execute(_STATUS_SQLITE, rows)
