@@ -2,8 +2,10 @@
 
 Agents authenticate with `Authorization: Bearer <credential>`; an agent may only act on its
 own id and its own division's links. Unauthenticated and cross-agent writes get 401/403 and
-an audit record; every request is rate limited per client (and per claimed agent) and body
-size is capped before anything is parsed.
+an audit record. Every request is rate limited in the bucket of its verified identity (agent or
+operator), or of its client address until the caller is verified; body size is capped before
+anything is parsed, and bodies are decoded strictly (api/request_errors.py): bad input is a
+4xx whatever its shape.
 """
 
 import threading
@@ -15,6 +17,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from cloudctl.api import credentials as cred
@@ -22,6 +25,7 @@ from cloudctl.api import models as m
 from cloudctl.api.heartbeats import CredentialRejected, HeartbeatIngest, make_heartbeat
 from cloudctl.api.limits import BodyLimitMiddleware, RateLimiter
 from cloudctl.api.registry import AgentRecord, authenticate, exchange_token, probe_config
+from cloudctl.api.request_errors import StrictJsonRoute, validation_error_handler
 from cloudctl.audit import Actor, record_change
 from cloudctl.errors import CloudctlError, ConflictError, InputError, NotFoundError, PermissionDenied
 from cloudctl.metrics import CONTENT_TYPE, Exposition, Family, render
@@ -32,7 +36,7 @@ REJECT_REASONS = ("unauthenticated", "forbidden", "rate_limited", "too_large")
 @dataclass(frozen=True)
 class ApiSettings:
     max_body_bytes: int = 256 * 1024
-    rate_per_second: float = 5.0  # per client address and claimed agent
+    rate_per_second: float = 5.0  # per verified agent or operator; per client address until verified
     rate_burst: int = 30
     heartbeat_interval_seconds: float = 15.0
     metrics_bucket_seconds: float = 15.0
@@ -62,6 +66,26 @@ class _Rejections:
 
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request, as far as it is verified: `key` names its rate-limit bucket."""
+
+    key: str  # "agent:<id>", "operator:<name>", or "addr:<client address>" while unverified
+    bearer: str | None = None  # the credential presented (unverified when agent and operator are None)
+    agent: AgentRecord | None = None
+    operator: str | None = None
+
+
+# Answers every route may give besides its own: bad parameters (400), an oversized body (413),
+# too many requests (429), the store away (503). Validation errors are 422 (HTTPValidationError).
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": m.Problem, "description": "bad input (the field, and a hint)"},
+    413: {"model": m.Problem, "description": "body over the size limit"},
+    429: {"model": m.Problem, "description": "rate limited (Retry-After)"},
+    503: {"model": m.Problem, "description": "the store is unavailable"},
+}
 
 
 def _status(e: CloudctlError) -> int:
@@ -100,8 +124,10 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         yield
 
-    app = FastAPI(title="cloudctl central API", version="1", lifespan=lifespan,
+    app = FastAPI(title="cloudctl central API", version="1", lifespan=lifespan, responses=COMMON_RESPONSES,
                   description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.")
+    app.router.route_class = StrictJsonRoute  # before any route: every JSON body is decoded strictly
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.state.store, app.state.exposition, app.state.settings = store, exposition, settings
     app.state.ingest = ingest
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
@@ -129,24 +155,38 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
                           f"{request.method} {request.url.path}", None,
                           {"status": status, "reason": reason, "client": _client(request)})
 
-    def rate_limit(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-        claimed = cred.split_secret(_bearer(authorization) or "", cred.CREDENTIAL) or ""
-        ok, wait = limiter.allow(f"{_client(request)}|{claimed}")
+    def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+        """The verified agent or operator of the bearer credential, else the client address.
+        Evaluated once per request (FastAPI caches it for every dependency that asks)."""
+        from cloudctl.api.operators import authenticate_operator
+
+        token = _bearer(authorization)
+        if token is not None and token.startswith((cred.CREDENTIAL + ".", cred.OPERATOR + ".")):
+            with store.connect() as conn:
+                if token.startswith(cred.CREDENTIAL + "."):
+                    if (who := authenticate(conn, token)) is not None:
+                        return Caller(f"agent:{who.agent_id}", token, agent=who)
+                elif (operator := authenticate_operator(conn, token)) is not None:
+                    return Caller(f"operator:{operator}", token, operator=operator)
+        return Caller(f"addr:{_client(request)}", token)
+
+    def throttle(key: str, *, charge: bool = True) -> None:
+        ok, wait = limiter.allow(key) if charge else limiter.peek(key)
         if not ok:
             rejections.add("rate_limited")
             raise HTTPException(429, "too many requests", headers={"Retry-After": str(max(1, round(wait)))})
 
-    def current_agent(request: Request, authorization: Annotated[str | None, Header()] = None) -> AgentRecord:
-        token = _bearer(authorization)
-        if token is None:
+    def rate_limit(c: Annotated[Caller, Depends(caller)]) -> None:
+        throttle(c.key)  # keyed by what is verified: an id merely claimed gets no bucket of its own
+
+    def current_agent(request: Request, c: Annotated[Caller, Depends(caller)]) -> AgentRecord:
+        if c.agent is not None:
+            return c.agent
+        if c.bearer is None:
             audit_rejection(request, 401, "no bearer credential", None)
             raise HTTPException(401, "agent credential required", headers={"WWW-Authenticate": "Bearer"})
-        with store.connect() as conn:
-            who = authenticate(conn, token)
-        if who is None:
-            audit_rejection(request, 401, "invalid or revoked credential", cred.split_secret(token, cred.CREDENTIAL))
-            raise HTTPException(401, "invalid or revoked credential", headers={"WWW-Authenticate": "Bearer"})
-        return who
+        audit_rejection(request, 401, "invalid or revoked credential", cred.split_secret(c.bearer, cred.CREDENTIAL))
+        raise HTTPException(401, "invalid or revoked credential", headers={"WWW-Authenticate": "Bearer"})
 
     def own_agent(agent_id: str, request: Request, who: Annotated[AgentRecord, Depends(current_agent)]) -> AgentRecord:
         if agent_id != who.agent_id:
@@ -183,7 +223,8 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
                             headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
         return Response(exposition.body(), media_type=CONTENT_TYPE, headers={"Vary": "Accept-Encoding"})
 
-    @app.get("/v1/coverage/summary", dependencies=limited)
+    @app.get("/v1/coverage/summary", dependencies=limited,
+             responses={404: {"model": m.Problem, "description": "no such region"}})
     def coverage_summary(as_of: date | None = None,
                          region: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
                          by_child: bool = False,
@@ -198,7 +239,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
 
         if online:
             if as_of is not None:
-                raise HTTPException(422, "online counts what is online now: drop as_of")
+                raise InputError("online counts what is online now", field="as_of", hint="drop as_of")
             return rollup_online(store, region, tuple(exclude_kind or ()), by_child, fresh_within).to_json()
         day = as_of or datetime.now(UTC).date()
         summary = rollup_coverage(store, day, region=region, exclude_kinds=tuple(exclude_kind or ()),
@@ -206,7 +247,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         return summary.to_json()
 
     @app.post("/v1/agents/enrol", response_model=m.EnrolResponse, dependencies=limited,
-              responses={403: {"description": "invalid, used or expired token"}})
+              responses={403: {"model": m.Problem, "description": "invalid, used or expired token"}})
     def enrol(body: m.EnrolRequest, request: Request) -> Any:
         """Exchange a one-time enrolment token for the agent's own credential."""
         try:
@@ -216,18 +257,22 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
             audit_rejection(request, 403, e.message, cred.split_secret(body.token, cred.ENROL))
             raise
         return {"agent_id": who.agent_id, "division": who.division_code, "role": who.role,
-                "credential": credential, "heartbeat_interval_seconds": settings.heartbeat_interval_seconds}
+                "credential": credential, "heartbeat_interval_seconds": settings.heartbeat_interval_seconds,
+                "last_seq": who.last_seq}
 
     @app.get("/v1/agents/{agent_id}/config", response_model=m.AgentConfig, dependencies=limited,
-             responses={401: {"description": "no valid credential"}, 403: {"description": "another agent's"}})
+             responses={401: {"model": m.Problem, "description": "no valid credential"},
+                        403: {"model": m.Problem, "description": "another agent's"}})
     def agent_config(who: Annotated[AgentRecord, Depends(own_agent)]) -> Any:
         """What this agent probes: its division's links and their configured probes."""
         return probe_config(store, who, settings.heartbeat_interval_seconds)
 
-    @app.post("/v1/agents/{agent_id}/heartbeats", response_model=m.HeartbeatResponse, dependencies=limited,
-              responses={401: {"description": "no valid credential"},
-                         403: {"description": "another agent's id, or links outside the agent's division"},
-                         503: {"description": "the store is away or ingest is overloaded: retry (agents spool)"}})
+    @app.post("/v1/agents/{agent_id}/heartbeats", response_model=m.HeartbeatResponse,
+              responses={401: {"model": m.Problem, "description": "no valid credential"},
+                         403: {"model": m.Problem,
+                               "description": "another agent's id, or links outside the agent's division"},
+                         503: {"model": m.Problem,
+                               "description": "the store is away or ingest is overloaded: retry (agents spool)"}})
     async def heartbeat(agent_id: Annotated[str, Path(max_length=40)], body: m.HeartbeatRequest, request: Request,
                         authorization: Annotated[str | None, Header()] = None) -> Any:
         """Probe results; replayed sequence numbers are acknowledged without being applied again.
@@ -236,43 +281,45 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
 
         token = _bearer(authorization)
         if token is None or cred.split_secret(token, cred.CREDENTIAL) != agent_id:  # 401 or 403, audited
-            who = await run_in_threadpool(current_agent, request, authorization)
-            await run_in_threadpool(own_agent, agent_id, request, who)
+            c = await run_in_threadpool(caller, request, authorization)
+            rate_limit(c)
+            await run_in_threadpool(own_agent, agent_id, request, await run_in_threadpool(current_agent, request, c))
+        else:  # verified in the batch: the agent's bucket is read now and charged once the credential holds
+            throttle(f"agent:{agent_id}", charge=False)
         beat = make_heartbeat(agent_id, body.seq, [r.model_dump() for r in body.results], credential=token,
                               sent_at=body.sent_at, metrics_address=body.metrics_address,
                               agent_version=body.agent_version)
         try:
             out = await ingest.submit(beat)  # the credential is checked against the locked agent row
         except CredentialRejected as e:
+            throttle(f"addr:{_client(request)}")  # a credential that failed: the address pays
             await run_in_threadpool(audit_rejection, request, 401, "invalid or revoked credential", agent_id)
             raise HTTPException(401, e.message, headers={"WWW-Authenticate": "Bearer"}) from e
         except PermissionDenied as e:
+            limiter.charge(f"agent:{agent_id}")
             await run_in_threadpool(audit_rejection, request, 403, e.message, agent_id)
             raise
+        limiter.charge(f"agent:{agent_id}")
         return {"accepted": out.accepted, "duplicate": out.duplicate, "links_updated": out.links_updated,
-                "links_changed": out.links_changed, "next_interval_seconds": settings.heartbeat_interval_seconds}
+                "links_changed": out.links_changed, "next_interval_seconds": settings.heartbeat_interval_seconds,
+                "last_seq": out.last_seq}
 
-    def current_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-        from cloudctl.api.operators import authenticate_operator
-
-        token = _bearer(authorization)
-        operator = None
-        if token is not None:
-            with store.connect() as conn:
-                operator = authenticate_operator(conn, token)
-        if operator is None:
+    def current_operator(request: Request, c: Annotated[Caller, Depends(caller)]) -> str:
+        if c.operator is None:
             audit_rejection(request, 401, "no valid operator token", None)
             raise HTTPException(401, "operator token required", headers={"WWW-Authenticate": "Bearer"})
-        return operator
+        return c.operator
 
     def _vote(request: Request, request_id: int, decision: str, body: m.VoteRequest, operator: str) -> Any:
         from cloudctl.api.operators import vote
 
         return vote(store, operator, f"{request.method} {request.url.path}", request_id, decision, body.reason)
 
-    votes_doc = {401: {"description": "no valid operator token"},
-                 403: {"description": "the power list does not allow it (audited by the power module)"},
-                 404: {"description": "no such request"}, 409: {"description": "decided, or not a reviewer"}}
+    votes_doc: dict[int | str, dict[str, Any]] = {
+        401: {"model": m.Problem, "description": "no valid operator token"},
+        403: {"model": m.Problem, "description": "the power list does not allow it (audited by the power module)"},
+        404: {"model": m.Problem, "description": "no such request"},
+        409: {"model": m.Problem, "description": "decided, or not a reviewer"}}
 
     @app.post("/v1/approvals/{request_id}/approve", response_model=m.VoteResponse, dependencies=limited,
               responses=votes_doc)

@@ -20,15 +20,30 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def allow(self, key: str) -> tuple[bool, float]:
-        """(allowed, seconds until a token is available)."""
+        """Take a token if there is one: (allowed, seconds until a token is available)."""
+        return self._take(key, lambda tokens: tokens >= 1.0)
+
+    def peek(self, key: str) -> tuple[bool, float]:
+        """Whether a token is there now, without taking it (for callers charged once verified)."""
+        return self._take(key, lambda tokens: False, read_only=True)
+
+    def charge(self, key: str) -> None:
+        """Take a token whether or not there is one: concurrent requests that all peeked in time
+        leave a debt (down to -burst) that later requests wait out."""
+        self._take(key, lambda tokens: True)
+
+    def _take(self, key: str, take: Callable[[float], bool], *, read_only: bool = False) -> tuple[bool, float]:
         now = self.clock()
         with self._lock:
-            tokens, at = self._buckets.pop(key, (self.burst, now))
+            known = self._buckets.pop(key, None)
+            tokens, at = known or (self.burst, now)
             tokens = min(self.burst, tokens + (now - at) * self.rate)
-            allowed = tokens >= 1.0
-            if allowed:
-                tokens -= 1.0
-            self._buckets[key] = (tokens, now)
+            taken = take(tokens)
+            if taken:
+                tokens = max(-self.burst, tokens - 1.0)
+            allowed = taken or (read_only and tokens >= 1.0)
+            if known is not None or not read_only:  # a peek remembers nothing new
+                self._buckets[key] = (tokens, now)
             while len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
         return allowed, 0.0 if allowed else (1.0 - tokens) / self.rate

@@ -7,6 +7,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ADDRESS = r"^[A-Za-z0-9._\-\[\]:]{1,253}:[0-9]{1,5}$"
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"  # one line, no control characters (shown by `agent list`)
+LAST_SEQ = "The last heartbeat sequence number the API has accepted from this agent (0: none yet)."
+
+
+class Problem(BaseModel):
+    """Every refusal that is not a body or parameter validation error (those are 422, HTTPValidationError)."""
+
+    detail: str
+    field: str | None = Field(None, description="The parameter or field at fault, when known.")
+    hint: str | None = Field(None, description="How to fix it.")
 
 
 class _In(BaseModel):
@@ -15,10 +25,10 @@ class _In(BaseModel):
 
 class EnrolRequest(_In):
     token: str = Field(min_length=1, max_length=200)
-    hostname: str | None = Field(None, max_length=253)
+    hostname: str | None = Field(None, max_length=253, pattern=PRINTABLE)
     metrics_address: str | None = Field(None, max_length=262, pattern=ADDRESS,
                                         description="HOST:PORT of the agent's own /metrics, for Prometheus file_sd.")
-    agent_version: str | None = Field(None, max_length=64)
+    agent_version: str | None = Field(None, max_length=64, pattern=PRINTABLE)
 
 
 class EnrolResponse(BaseModel):
@@ -27,6 +37,7 @@ class EnrolResponse(BaseModel):
     role: str
     credential: str = Field(description="Send as `Authorization: Bearer ...`; shown once, stored only as a hash.")
     heartbeat_interval_seconds: float
+    last_seq: int = Field(0, description=LAST_SEQ)
 
 
 class ProbeResultIn(BaseModel):
@@ -51,7 +62,7 @@ class ProbeResultIn(BaseModel):
 class HeartbeatRequest(_In):
     seq: int = Field(ge=1, le=2**62, description="The agent's own counter; a seq already seen is not applied again.")
     sent_at: float | None = Field(None, ge=0, le=2**33, description="When the probes ran (Unix time).")
-    agent_version: str | None = Field(None, max_length=64)
+    agent_version: str | None = Field(None, max_length=64, pattern=PRINTABLE)
     metrics_address: str | None = Field(None, max_length=262, pattern=ADDRESS)
     results: list[ProbeResultIn] = Field(default_factory=list, max_length=2000)
 
@@ -62,6 +73,7 @@ class HeartbeatResponse(BaseModel):
     links_updated: int
     links_changed: int
     next_interval_seconds: float
+    last_seq: int = Field(description=LAST_SEQ + " At or above this request's seq when it was a duplicate.")
 
 
 class ProbeOut(BaseModel):
@@ -87,6 +99,7 @@ class AgentConfig(BaseModel):
     interval_seconds: float
     links: list[LinkOut]
     probes: list[ProbeOut]
+    last_seq: int = Field(0, description=LAST_SEQ)
 
 
 class Health(BaseModel):

@@ -146,4 +146,4 @@ def probe_config(store: Any, who: AgentRecord, interval_seconds: float) -> dict[
                    agent_probe.c.timeout_s, agent_probe.c.expect_status, agent_probe.c.link_id)
             .where(agent_probe.c.division_code == who.division_code).order_by(agent_probe.c.id))]
     return {"agent_id": who.agent_id, "division": who.division_code, "role": who.role,
-            "interval_seconds": interval_seconds, "links": links, "probes": probes}
+            "interval_seconds": interval_seconds, "links": links, "probes": probes, "last_seq": who.last_seq}
