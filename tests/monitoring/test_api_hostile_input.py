@@ -148,3 +148,32 @@ def test_strict_decoding_keeps_valid_json(api: Any) -> None:
     r = client.post(f"/v1/agents/{agent['agent_id']}/heartbeats", content=json.dumps(body).encode(),
                     headers={"Authorization": f"Bearer {agent['credential']}", "Content-Type": "application/json"})
     assert r.status_code == 200 and r.json()["accepted"] and r.json()["last_seq"] == 1, r.text
+
+
+def test_rotating_claimed_ids_on_heartbeats_is_limited_by_address(seeded: Any) -> None:
+    """Heartbeats verify the credential in the ingest batch; until then no bucket is charged by
+    the claimed id: a failed credential is charged to the address."""
+    client = _client(seeded, rate_per_second=0.01, rate_burst=4)
+    ash = _enrol(client, seeded)
+    codes = []
+    for i in range(10):
+        claimed = f"agt-{i:016x}"  # path and credential agree, so the request reaches the batch
+        codes.append(client.post(f"/v1/agents/{claimed}/heartbeats", json={"seq": 1},
+                                 headers={"Authorization": f"Bearer ccagent.{claimed}.guess"}).status_code)
+    assert codes[:3] == [401] * 3 and codes[3:] == [429] * 7, codes  # the enrolment took one of 4
+    url, auth = f"/v1/agents/{ash['agent_id']}/heartbeats", {"Authorization": f"Bearer {ash['credential']}"}
+    own = [client.post(url, json={"seq": seq}, headers=auth) for seq in range(1, 7)]
+    assert [r.status_code for r in own] == [200] * 4 + [429] * 2, [r.text for r in own]
+    assert [r.json()["last_seq"] for r in own[:4]] == [1, 2, 3, 4]
+    dup = client.post(url, json={"seq": 2}, headers=auth)  # a duplicate answers the last seq seen
+    assert dup.status_code == 429  # still limited: the bucket is the agent's, not the seq's
+
+
+def test_a_duplicate_answers_the_last_seq_the_api_has_seen(api: Any) -> None:
+    client, agent, _ = api
+    url, auth = f"/v1/agents/{agent['agent_id']}/heartbeats", {"Authorization": f"Bearer {agent['credential']}"}
+    assert client.post(url, json={"seq": 7}, headers=auth).json()["last_seq"] == 7
+    dup = client.post(url, json={"seq": 3}, headers=auth).json()  # an agent whose counter went back
+    assert dup["duplicate"] and not dup["accepted"] and dup["last_seq"] == 7
+    cfg = client.get(f"/v1/agents/{agent['agent_id']}/config", headers=auth).json()
+    assert cfg["last_seq"] == 7
