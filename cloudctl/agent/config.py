@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cloudctl.errors import InputError
+from cloudctl.values import control_character
 
 
 class AgentConfig(BaseModel):
@@ -19,25 +19,25 @@ class AgentConfig(BaseModel):
     metrics_listen: str | None = Field(None, pattern=r"^[^:]+:[0-9]{1,5}$", description="HOST:PORT for /metrics")
     metrics_address: str | None = None  # what Prometheus should scrape, if not metrics_listen
     ca_file: str | None = None  # TLS: verify the API against this CA bundle
-    spool_max_records: int = Field(50_000, ge=100)
-    hostname: str | None = None
+    spool_max_records: int = Field(50_000, ge=100, le=10_000_000)
+    hostname: str | None = Field(None, max_length=253)
+
+    @field_validator("api_url", "enrol_token", "metrics_listen", "metrics_address", "ca_file", "hostname")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        """No control characters (they would reach logs, the API and `agent list` raw)."""
+        if value is not None and control_character(value) is not None:
+            raise ValueError("must not contain control characters")
+        return value
 
 
 def load_agent_config(path: Path) -> AgentConfig:
-    import yaml
+    """Read agent.yaml (cloudctl.inputs: bounded, strict UTF-8, errors at file:line:column: field)."""
+    from cloudctl.inputs.documents import load_document
 
+    hint = "see docs/agents.md (agent.yaml) for the fields"
+    doc = load_document(path, what="agent config", hint="pass --config agent.yaml")
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as e:
-        raise InputError("agent config not found", file=str(path), hint="pass --config agent.yaml") from e
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(f"not valid YAML: {e}", file=str(path), line=mark.line + 1 if mark else None,
-                         column=mark.column + 1 if mark else None) from e
-    try:
-        return AgentConfig.model_validate(raw)
+        return AgentConfig.model_validate(doc.mapping("agent config", hint=hint))
     except ValidationError as e:
-        err = e.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise InputError(err["msg"], file=str(path), field=field,
-                         hint="see docs/agents.md (agent.yaml) for the fields") from e
+        raise doc.validation_error(e, hint=hint) from e

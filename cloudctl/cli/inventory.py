@@ -33,14 +33,18 @@ def inventory(ctx: click.Context, app: AppContext, list_all: bool, host_name: st
 
 
 def _parse_vars(pairs: tuple[str, ...]) -> dict[str, object]:
-    import yaml
+    from cloudctl.errors import InputError
+    from cloudctl.inputs.documents import parse_document
 
     result: dict[str, object] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--var")
-        result[key.strip()] = yaml.safe_load(value) if value else ""
+        try:
+            result[key.strip()] = parse_document(value).data if value else ""
+        except InputError as e:
+            raise InputError(f"{key.strip()}: {e.message}", field="--var", hint=e.hint) from None
     return result
 
 

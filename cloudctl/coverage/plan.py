@@ -14,10 +14,12 @@ Every entry lists the terms that scored, in words.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,31 +50,38 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 
 
-def resolve_weights(overrides: Mapping[str, float] | None = None, file: str | Path | None = None) -> dict[str, float]:
-    """Default weights, then a YAML file's mapping, then overrides; unknown names are InputError."""
-    weights = dict(DEFAULT_WEIGHTS)
-    layers: list[tuple[Mapping[str, object], str | None]] = []
-    if file is not None:
-        import yaml
+MAX_WEIGHT = 1000.0
 
-        try:
-            data = yaml.safe_load(Path(file).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise InputError(f"cannot read weights: {e}", file=str(file)) from e
-        if not isinstance(data, dict):
-            raise InputError("weights file must be a mapping NAME: VALUE", file=str(file))
-        layers.append((data, str(file)))
+
+def resolve_weights(overrides: Mapping[str, float] | None = None, file: str | Path | None = None) -> dict[str, float]:
+    """Default weights, then a YAML file's mapping, then overrides; unknown names, values that
+    are not finite numbers within +-MAX_WEIGHT are InputError (the file's at its line)."""
+    from cloudctl.inputs.documents import Document, load_document
+
+    weights = dict(DEFAULT_WEIGHTS)
+    hint = "weights: " + ", ".join(DEFAULT_WEIGHTS)
+    layers: list[tuple[Mapping[str, object], Document | None]] = []
+    if file is not None:
+        doc = load_document(file, what="weights file", hint="a YAML mapping NAME: VALUE (docs/coverage.md)")
+        layers.append((doc.mapping("weights file", hint=hint), doc))
     layers.append((overrides or {}, None))
-    for mapping, source in layers:
+    for mapping, doc in layers:
         for name, value in mapping.items():
             if name not in DEFAULT_WEIGHTS:
-                raise InputError(f"unknown weight {name!r}", file=source, field=None if source else "--weight",
-                                 hint="weights: " + ", ".join(DEFAULT_WEIGHTS))
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InputError(f"weight {name!r} must be a number, got {value!r}", file=source,
-                                 field=None if source else "--weight")
+                raise _weight_error(doc, name, f"unknown weight {name!r}", hint)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                    or abs(value) > MAX_WEIGHT:
+                raise _weight_error(doc, name, f"weight {name!r} must be a number between {-MAX_WEIGHT:g} and "
+                                               f"{MAX_WEIGHT:g}, got {str(value)[:40]!r}")
             weights[name] = float(value)
     return weights
+
+
+def _weight_error(doc: Any, name: str, message: str, hint: str | None = None) -> InputError:
+    """At the weight's line in the file, or on --weight."""
+    if doc is not None:
+        return doc.error((name,), message, hint=hint)
+    return InputError(message, field="--weight", hint=hint)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from sqlalchemy import delete, insert, select, update
 from cloudctl.audit import Actor, record_change
 from cloudctl.errors import NotFoundError
 from cloudctl.gateway.check import ensure_valid
-from cloudctl.gateway.policy import Policy, SourceMap
+from cloudctl.gateway.policy import Policy
+from cloudctl.inputs.documents import Document
 from cloudctl.store import Store
 from cloudctl.store.tables.gateway import gateway_policy, gateway_publication
 
@@ -120,5 +121,5 @@ def load_stored_policy(store: Store, gateway: str) -> Policy:
     data = json.loads(body)
     data["publications"] = [p["body"] for p in list_publications(store, gateway) if p["status"] == "approved"]
     policy = Policy.model_validate(data)
-    policy._source = SourceMap(f"store:{gateway}", {})
+    policy._source = Document(None, f"store:{gateway}")
     return ensure_valid(policy)
