@@ -45,6 +45,7 @@ class ApiSettings:
     # Threads that run the (synchronous) endpoints: each request is short and mostly waits on the
     # database; heartbeats waiting meanwhile join the next group commit.
     worker_threads: int = 16
+    heartbeat_fast_path: bool = True  # api/fastpath.py; off: every heartbeat through the FastAPI route
 
 
 class _Rejections:
@@ -132,6 +133,12 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     app.state.ingest = ingest
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        on_reject=lambda scope: rejections.add("too_large"))
+    if settings.heartbeat_fast_path:
+        from cloudctl.api.fastpath import HeartbeatFastPath
+
+        app.add_middleware(HeartbeatFastPath, ingest=ingest, allow=limiter.allow,  # type: ignore[arg-type]
+                           max_body_bytes=settings.max_body_bytes,
+                           interval_seconds=settings.heartbeat_interval_seconds)
 
     @app.exception_handler(CloudctlError)
     async def _cloudctl_error(request: Request, e: CloudctlError) -> JSONResponse:

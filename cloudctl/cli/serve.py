@@ -29,13 +29,19 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Seconds time-derived metrics stay cached.")
 @click.option("--audit-verify-interval", type=click.FloatRange(0.1), default=300.0, show_default=True,
               help="Seconds between full audit-chain verifications behind cloudctl_audit_chain_ok.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes sharing the port (each with its own store connections and batches).")
+@click.option("--keep-alive", type=click.FloatRange(1, 3600), default=75.0, show_default=True,
+              help="Seconds an idle client connection stays open (longer than a load balancer's idle timeout).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
           tls_client_ca: Path | None, max_body_bytes: int, rate: float, burst: int, heartbeat_interval: float,
-          metrics_bucket: float, audit_verify_interval: float, log_level: str) -> None:
-    """Serve agent enrolment and heartbeats, probe config, coverage, approvals, /metrics and /healthz.
+          metrics_bucket: float, audit_verify_interval: float, workers: int, keep_alive: float,
+          log_level: str) -> None:
+    """Serve agent enrolment and heartbeats, probe config, coverage, approvals, /metrics, /healthz
+    and /readyz. Several instances (and --workers) may share one PostgreSQL behind a load balancer.
 
     `cloudctl serve token` issues an operator's API token instead."""
     if ctx.invoked_subcommand:
@@ -50,7 +56,6 @@ def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_k
     settings = ApiSettings(max_body_bytes=max_body_bytes, rate_per_second=rate, rate_burst=burst,
                            heartbeat_interval_seconds=heartbeat_interval, metrics_bucket_seconds=metrics_bucket,
                            audit_full_interval_seconds=audit_verify_interval)
-    api = create_app(app.store, settings)
     ssl: dict[str, object] = {}
     if tls_cert:
         ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
@@ -59,9 +64,22 @@ def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_k
 
             ssl |= {"ssl_ca_certs": str(tls_client_ca), "ssl_cert_reqs": ssl_module.CERT_REQUIRED}
     scheme = "https" if tls_cert else "http"
-    click.echo(f"cloudctl API on {scheme}://{host}:{port} (store: {app.store.dialect})", err=True)
-    uvicorn.run(api, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=10,
-                proxy_headers=False, server_header=False, **ssl)  # type: ignore[arg-type]
+    store = app.store  # opened and migrated here, once, before any worker starts
+    click.echo(f"cloudctl API on {scheme}://{host}:{port} (store: {store.dialect}, workers: {workers})", err=True)
+    common: dict[str, object] = {"host": host, "port": port, "log_level": log_level, "timeout_keep_alive": keep_alive,
+                                 "timeout_graceful_shutdown": 10, "proxy_headers": False, "server_header": False,
+                                 **ssl}
+    if workers == 1:
+        uvicorn.run(create_app(store, settings), **common)  # type: ignore[arg-type]
+        return
+    import os
+
+    from cloudctl.api.worker import worker_environment
+
+    store.dispose()
+    os.environ.update(worker_environment(app.db_url, settings))
+    uvicorn.run("cloudctl.api.worker:create_from_environment", factory=True, workers=workers,
+                **common)  # type: ignore[arg-type]
 
 
 @serve.command("token")

@@ -1,0 +1,124 @@
+"""The heartbeat fast path: the one request every agent sends every interval, answered without
+FastAPI's per-request machinery (routing, dependency solving, thread hops), which cost several
+times the work of the heartbeat itself (docs/scale.md).
+
+An ASGI middleware in front of the app. It takes a request only when everything is ordinary:
+POST /v1/agents/{id}/heartbeats, a bearer credential of that same agent, a body within the size
+limit that parses as a HeartbeatRequest, and the client within its rate. Then it hands the
+heartbeat to the batched ingest and answers 200 once the batch has committed, or 503 when the
+store is away or the ingest is overloaded. Anything else, including every refusal the ingest
+gives (bad credential, links of another division), goes on to the FastAPI route with the body
+replayed, which gives the documented answer and audits it: one behaviour, one place for it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from cloudctl.api import credentials as cred
+from cloudctl.api.heartbeats import HeartbeatIngest, make_heartbeat
+from cloudctl.api.models import HeartbeatRequest
+from cloudctl.errors import CloudctlError, OperationFailed, PermissionDenied
+
+_PATH = re.compile(r"^/v1/agents/([A-Za-z0-9-]{1,40})/heartbeats$")
+_JSON = [(b"content-type", b"application/json")]
+
+
+class HeartbeatFastPath:
+    def __init__(self, app: Any, ingest: HeartbeatIngest, allow: Callable[[str], tuple[bool, float]],
+                 max_body_bytes: int, interval_seconds: float) -> None:
+        self.app, self.ingest, self.allow = app, ingest, allow
+        self.max_body_bytes, self.interval = max_body_bytes, interval_seconds
+        self.taken = 0  # requests answered here (the rest went on to the app)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        match = _PATH.match(scope.get("path", "")) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        agent_id = match.group(1)
+        headers = dict(scope["headers"])
+        token = _bearer(headers.get(b"authorization"))
+        length = headers.get(b"content-length", b"")
+        if token is None or cred.split_secret(token, cred.CREDENTIAL) != agent_id or not length.isdigit() \
+                or int(length) > self.max_body_bytes:
+            await self.app(scope, receive, send)
+            return
+        body, messages = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            await self.app(scope, _replay(messages, receive), send)
+            return
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        if not self.allow(f"{client}|{agent_id}")[0]:
+            await self.app(scope, _replay(messages, receive), send)  # the route answers 429 and counts it
+            return
+        try:
+            req = HeartbeatRequest.model_validate_json(body)
+        except ValidationError:
+            await self.app(scope, _replay(messages, receive), send)  # 422 with the details
+            return
+        beat = make_heartbeat(agent_id, req.seq, [r.model_dump() for r in req.results], credential=token,
+                              sent_at=req.sent_at, metrics_address=req.metrics_address,
+                              agent_version=req.agent_version)
+        try:
+            out = await self.ingest.submit(beat)
+        except PermissionDenied:
+            await self.app(scope, _replay(messages, receive), send)  # refused: the route answers and audits
+            return
+        except OperationFailed as e:
+            await _answer(send, 503, {"detail": e.message, **({"hint": e.hint} if e.hint else {})},
+                          [(b"retry-after", b"1")])
+            return
+        except CloudctlError:
+            await self.app(scope, _replay(messages, receive), send)
+            return
+        self.taken += 1
+        await _answer(send, 200, {"accepted": out.accepted, "duplicate": out.duplicate,
+                                  "links_updated": out.links_updated, "links_changed": out.links_changed,
+                                  "next_interval_seconds": self.interval})
+
+
+def _bearer(value: bytes | None) -> str | None:
+    if not value or len(value) > 320:
+        return None
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+async def _read_body(receive: Any, limit: int) -> tuple[bytes | None, list[dict[str, Any]]]:
+    """The whole body (None when over `limit` or the client went away) and the messages read."""
+    messages, chunks, seen = [], [], 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return None, messages
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            return None, messages
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks), messages
+
+
+def _replay(messages: list[dict[str, Any]], then: Any) -> Callable[[], Awaitable[dict[str, Any]]]:
+    pending = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if pending else await then()
+
+    return receive
+
+
+async def _answer(send: Any, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    data = json.dumps(body, separators=(",", ":")).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [*_JSON, (b"content-length", str(len(data)).encode()), *(extra or [])]})
+    await send({"type": "http.response.body", "body": data})

@@ -1,0 +1,30 @@
+"""The app of one `cloudctl serve --workers N` worker process.
+
+uvicorn starts each worker in a fresh interpreter and imports the app by name, so the parent
+hands the store URL and the settings over in the environment (CLOUDCTL_SERVE_WORKER, JSON).
+The parent has brought the schema up to date before starting them; workers only open the store.
+Workers share nothing but the listening socket and the store: what each keeps in memory is
+listed in docs/scale.md (per-replica state).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from typing import Any
+
+ENV = "CLOUDCTL_SERVE_WORKER"
+
+
+def worker_environment(db_url: str, settings: Any) -> dict[str, str]:
+    return {ENV: json.dumps({"db": db_url, "settings": asdict(settings)})}
+
+
+def create_from_environment() -> Any:
+    """uvicorn's app factory in each worker."""
+    from cloudctl.api.app import ApiSettings, create_app
+    from cloudctl.store import open_store
+
+    config = json.loads(os.environ[ENV])
+    return create_app(open_store(config["db"], migrate=False), ApiSettings(**config["settings"]))
