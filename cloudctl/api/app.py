@@ -136,7 +136,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     if settings.heartbeat_fast_path:
         from cloudctl.api.fastpath import HeartbeatFastPath
 
-        app.add_middleware(HeartbeatFastPath, ingest=ingest, allow=limiter.allow,  # type: ignore[arg-type]
+        app.add_middleware(HeartbeatFastPath, ingest=ingest, limiter=limiter,  # type: ignore[arg-type]
                            max_body_bytes=settings.max_body_bytes,
                            interval_seconds=settings.heartbeat_interval_seconds)
 

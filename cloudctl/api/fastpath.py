@@ -4,11 +4,12 @@ times the work of the heartbeat itself (docs/scale.md).
 
 An ASGI middleware in front of the app. It takes a request only when everything is ordinary:
 POST /v1/agents/{id}/heartbeats, a bearer credential of that same agent, a body within the size
-limit that parses as a HeartbeatRequest, and the client within its rate. Then it hands the
-heartbeat to the batched ingest and answers 200 once the batch has committed, or 503 when the
-store is away or the ingest is overloaded. Anything else, including every refusal the ingest
-gives (bad credential, links of another division), goes on to the FastAPI route with the body
-replayed, which gives the documented answer and audits it: one behaviour, one place for it.
+limit that parses as a HeartbeatRequest, and the agent's rate bucket not empty (read now,
+charged once the credential holds, as the route does). Then it hands the heartbeat to the
+batched ingest and answers 200 once the batch has committed. Anything else, including every
+refusal or failure the ingest gives (bad credential, links of another division, the store away),
+goes on to the FastAPI route with the body replayed, which gives the documented answer and
+audits it: one behaviour, one place for it.
 """
 
 from __future__ import annotations
@@ -22,17 +23,18 @@ from pydantic import ValidationError
 
 from cloudctl.api import credentials as cred
 from cloudctl.api.heartbeats import HeartbeatIngest, make_heartbeat
+from cloudctl.api.limits import RateLimiter
 from cloudctl.api.models import HeartbeatRequest
-from cloudctl.errors import CloudctlError, OperationFailed, PermissionDenied
+from cloudctl.errors import CloudctlError
 
 _PATH = re.compile(r"^/v1/agents/([A-Za-z0-9-]{1,40})/heartbeats$")
 _JSON = [(b"content-type", b"application/json")]
 
 
 class HeartbeatFastPath:
-    def __init__(self, app: Any, ingest: HeartbeatIngest, allow: Callable[[str], tuple[bool, float]],
-                 max_body_bytes: int, interval_seconds: float) -> None:
-        self.app, self.ingest, self.allow = app, ingest, allow
+    def __init__(self, app: Any, ingest: HeartbeatIngest, limiter: RateLimiter, max_body_bytes: int,
+                 interval_seconds: float) -> None:
+        self.app, self.ingest, self.limiter = app, ingest, limiter
         self.max_body_bytes, self.interval = max_body_bytes, interval_seconds
         self.taken = 0  # requests answered here (the rest went on to the app)
 
@@ -53,8 +55,8 @@ class HeartbeatFastPath:
         if body is None:
             await self.app(scope, _replay(messages, receive), send)
             return
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        if not self.allow(f"{client}|{agent_id}")[0]:
+        bucket = f"agent:{agent_id}"
+        if not self.limiter.peek(bucket)[0]:
             await self.app(scope, _replay(messages, receive), send)  # the route answers 429 and counts it
             return
         try:
@@ -67,20 +69,14 @@ class HeartbeatFastPath:
                               agent_version=req.agent_version)
         try:
             out = await self.ingest.submit(beat)
-        except PermissionDenied:
-            await self.app(scope, _replay(messages, receive), send)  # refused: the route answers and audits
-            return
-        except OperationFailed as e:
-            await _answer(send, 503, {"detail": e.message, **({"hint": e.hint} if e.hint else {})},
-                          [(b"retry-after", b"1")])
-            return
-        except CloudctlError:
+        except CloudctlError:  # refused, or the store away: the route answers (and audits) it
             await self.app(scope, _replay(messages, receive), send)
             return
+        self.limiter.charge(bucket)
         self.taken += 1
         await _answer(send, 200, {"accepted": out.accepted, "duplicate": out.duplicate,
                                   "links_updated": out.links_updated, "links_changed": out.links_changed,
-                                  "next_interval_seconds": self.interval})
+                                  "next_interval_seconds": self.interval, "last_seq": out.last_seq})
 
 
 def _bearer(value: bytes | None) -> str | None:
@@ -117,8 +113,8 @@ def _replay(messages: list[dict[str, Any]], then: Any) -> Callable[[], Awaitable
     return receive
 
 
-async def _answer(send: Any, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _answer(send: Any, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body, separators=(",", ":")).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [*_JSON, (b"content-length", str(len(data)).encode()), *(extra or [])]})
+                "headers": [*_JSON, (b"content-length", str(len(data)).encode())]})
     await send({"type": "http.response.body", "body": data})
