@@ -1,7 +1,20 @@
-"""The agent's loop: pull probe targets, probe, heartbeat; spool when the API is away.
+"""The agent's loop: pull probe targets, probe, spool, heartbeat.
 
-I/O is injected: a Transport talks to the central API, a Spool holds what could not be
-delivered, and `stop` (set on SIGTERM) ends the loop cleanly between rounds.
+Every round's record is appended to the spool (fsynced) before it is sent — that append is the
+round's commit point — and the spool is then delivered oldest first; a segment is removed once
+the API has answered all its records. So a crash at any instant loses at most the round being
+written, never one that was committed.
+
+Sequence numbers never go backwards. The last one used is in `spool/seq` (written atomically
+after the record it numbers is spooled); on start the counter is the larger of that file and
+the spool's records. The API answers enrolment, the config and every heartbeat with the last
+seq it has accepted (`last_seq`): when that is above the agent's own counter, or when
+`spool/seq` is missing (state lost, or a first start), the agent renumbers what it has spooled
+to follow it before sending anything, so nothing is discarded as a duplicate. A heartbeat the
+API answers as a duplicate is counted as such, never as delivered.
+
+I/O is injected: a Transport talks to the central API, a Spool holds the records, and `stop`
+(set on SIGTERM) ends the loop cleanly between rounds.
 """
 
 from __future__ import annotations
@@ -9,12 +22,13 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from cloudctl.agent import durable
 from cloudctl.agent.probes import ProbeResult, ProbeTarget, run_probe
 from cloudctl.agent.spool import Spool
 
@@ -23,10 +37,17 @@ class Unreachable(Exception):
     """The central API could not be reached (connection error, timeout, 5xx)."""
 
 
-class Transport(Protocol):
-    def fetch_targets(self) -> list[ProbeTarget]: ...
+@dataclass(frozen=True)
+class HeartbeatAck:
+    accepted: bool
+    duplicate: bool
+    last_seq: int | None  # None: an API too old to say
 
-    def send_heartbeats(self, records: Sequence[dict[str, Any]]) -> None: ...
+
+class Transport(Protocol):
+    def fetch_config(self) -> tuple[list[ProbeTarget], int | None]: ...
+
+    def send_heartbeat(self, record: dict[str, Any]) -> HeartbeatAck: ...
 
 
 @dataclass
@@ -36,8 +57,12 @@ class AgentState:
     seq: int = 0
     rounds: int = 0
     last_results: list[ProbeResult] = field(default_factory=list)
-    delivered: int = 0
-    spooled: int = 0
+    delivered: int = 0  # accepted by the API
+    duplicates: int = 0  # answered as already seen (sent before, its answer lost)
+    spooled: int = 0  # rounds whose record stayed in the spool because the API was away
+    resyncs: int = 0  # times the counter was moved up to the API's last_seq
+    spool_skipped: int = 0  # spool lines that were not whole records (torn writes)
+    spool_dropped: int = 0  # records dropped from a full spool
     api_up: bool = False
     last_round_ts: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,42 +81,86 @@ class Agent:
         self.targets: list[ProbeTarget] = []
         self.state = AgentState()
         self.stop = threading.Event()
-        # seq keeps rising across restarts, so the API can drop replayed duplicates by seq
         self.seq_file = spool.dir / "seq"
-        self.state.seq = _read_int(self.seq_file)
+        stored = _read_seq(self.seq_file)
+        self.synced = stored is not None  # False: the counter must be taken from the API first
+        self.state.seq = max(stored or 0, spool.max_seq())
+        self._note_spool()
+
+    def _note_spool(self) -> None:
+        with self.state.lock:
+            self.state.spool_skipped, self.state.spool_dropped = self.spool.skipped, self.spool.dropped
+
+    def observe_last_seq(self, last_seq: int | None) -> None:
+        """The API's last accepted seq: follow it when it is ahead of us or we lost our count."""
+        if last_seq is None:  # an older API: go on with our own counter
+            self.synced = True
+            return
+        if self.synced and last_seq <= self.state.seq:
+            return
+        durable.remove(self.seq_file)  # until the renumbering is complete, a restart resyncs again
+        before = self.state.seq
+        last = self.spool.renumber(last_seq)
+        _write_seq(self.seq_file, last)
+        with self.state.lock:
+            self.state.seq = last
+            if last != before:
+                self.state.resyncs += 1
+        self.synced = True
 
     def _refresh_targets(self) -> None:
         with contextlib.suppress(Unreachable):  # else keep probing the last known targets
-            self.targets = self.transport.fetch_targets()
+            self.targets, last_seq = self.transport.fetch_config()
+            self.observe_last_seq(last_seq)
 
     def run_round(self) -> dict[str, Any]:
-        """Probe every target once, then deliver spooled records (oldest first) and this one."""
+        """Probe every target once, spool the record, then deliver the spool (oldest first)."""
         self._refresh_targets()
         results = list(self.pool.map(self.probe, self.targets))
+        now = self.clock()
+        seq = self.state.seq + 1
+        record = {"seq": seq, "ts": now, "results": [r.to_json() for r in results]}
+        self.spool.append(record)  # the commit point: from here the round is not lost
+        _write_seq(self.seq_file, seq)
         with self.state.lock:
-            self.state.seq += 1
+            self.state.seq = seq
             self.state.rounds += 1
             self.state.last_results = results
-            self.state.last_round_ts = self.clock()
-            seq = self.state.seq
-        _write_int(self.seq_file, seq)
-        record = {"seq": seq, "ts": self.state.last_round_ts, "results": [r.to_json() for r in results]}
-        self._deliver(record)
+            self.state.last_round_ts = now
+        if self._deliver():
+            self.state.api_up = True
+        else:
+            self.state.api_up = False
+            self.state.spooled += 1
+        self._note_spool()
         return record
 
-    def _deliver(self, record: dict[str, Any]) -> None:
-        try:
-            for segment, batch in self.spool.batches():
-                self.transport.send_heartbeats(batch)
-                self.spool.ack(segment)
-                self.state.delivered += len(batch)
-            self.transport.send_heartbeats([record])
-            self.state.delivered += 1
-            self.state.api_up = True
-        except Unreachable:
-            self.spool.append(record)
-            self.state.spooled += 1
-            self.state.api_up = False
+    def _deliver(self) -> bool:
+        """Send the spool in order; True when it is empty now. A duplicate answer whose last_seq
+        is above our counter means our count went back: renumber and start over (once)."""
+        if not self.synced:
+            return False  # numbered blindly: wait for the API's last_seq (config or enrolment)
+        for attempt in range(2):
+            try:
+                if self._send_spool(may_resync=attempt == 0):
+                    return True
+            except Unreachable:
+                return False
+        return False
+
+    def _send_spool(self, *, may_resync: bool) -> bool:
+        for segment, batch in self.spool.batches():
+            for record in batch:
+                ack = self.transport.send_heartbeat(record)
+                if ack.accepted:
+                    self.state.delivered += 1
+                    continue
+                if ack.last_seq is not None and ack.last_seq > self.state.seq and may_resync:
+                    self.observe_last_seq(ack.last_seq)
+                    return False
+                self.state.duplicates += 1
+            self.spool.ack(segment)
+        return True
 
     def run_forever(self, *, max_rounds: int | None = None) -> None:
         """Rounds every interval until stop is set (SIGTERM) or max_rounds is reached."""
@@ -106,14 +175,12 @@ class Agent:
         self.pool.shutdown(wait=True)
 
 
-def _read_int(path: Path) -> int:
-    try:
-        return int(path.read_text().strip() or 0)
-    except (FileNotFoundError, ValueError):
-        return 0
+def _read_seq(path: Path) -> int | None:
+    data = durable.read_atomic(path, lambda b: b.strip().isdigit())
+    if data is None or not data.strip().isdigit():
+        return None  # missing or unreadable: unknown
+    return int(data)
 
 
-def _write_int(path: Path, value: int) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(str(value))
-    tmp.replace(path)
+def _write_seq(path: Path, value: int) -> None:
+    durable.write_atomic(path, str(value).encode(), mode=0o644)

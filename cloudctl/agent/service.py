@@ -51,7 +51,9 @@ def run_agent(cfg: AgentConfig, *, max_rounds: int | None = None) -> Agent:
     try:
         while not agent.stop.is_set():  # enrol, waiting for the API if it is away
             try:
-                transport.ensure_enrolled()
+                last_seq = transport.ensure_enrolled()
+                if last_seq is not None:  # enrolled now: number from what the API has seen
+                    agent.observe_last_seq(last_seq)
                 break
             except Unreachable:
                 agent.stop.wait(min(cfg.interval_seconds, 5.0))

@@ -2,20 +2,20 @@
 
 Network failures, timeouts, 429 and 5xx become Unreachable (the runner spools and retries);
 4xx answers mean the agent itself is wrong (revoked, bad token) and raise OperationFailed.
+`credential.json` is written atomically (cloudctl/agent/durable.py), mode 0600.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from cloudctl.agent import durable
 from cloudctl.agent.probes import ProbeTarget
-from cloudctl.agent.runner import Unreachable
+from cloudctl.agent.runner import HeartbeatAck, Unreachable
 from cloudctl.errors import OperationFailed
 
 
@@ -35,11 +35,15 @@ class HttpTransport:
         self._load_credential()
 
     def _load_credential(self) -> None:
-        try:
-            data = json.loads(self.credential_file.read_text())
-        except FileNotFoundError:
+        raw = durable.read_atomic(self.credential_file, lambda b: _credential(b) is not None)
+        if raw is None:
             return
-        self.agent_id, self._credential = data["agent_id"], data["credential"]
+        data = _credential(raw)
+        if data is None:
+            raise OperationFailed(f"{self.credential_file} is not a credential the agent wrote",
+                                  hint="enrol again: delete it and put a new token from `cloudctl agent enroll` "
+                                       "in the config")
+        self.agent_id, self._credential = data
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -52,10 +56,11 @@ class HttpTransport:
             raise OperationFailed(f"central API refused {method} {path}: HTTP {r.status_code} {r.text[:300]}")
         return r
 
-    def ensure_enrolled(self) -> str:
-        """Exchange the one-time token for a credential (kept 0600 in the state dir) once."""
+    def ensure_enrolled(self) -> int | None:
+        """Exchange the one-time token for a credential (kept 0600 in the state dir) once.
+        Returns the API's last_seq for the agent when it enrolled now, else None."""
         if self._credential:
-            return self.agent_id or ""
+            return None
         if not self.token:
             raise OperationFailed(f"not enrolled and no enrolment token: no {self.credential_file}",
                                   hint="run `cloudctl agent enroll` centrally and put the token in the config")
@@ -63,28 +68,39 @@ class HttpTransport:
                 "agent_version": self.agent_version}
         data = self._request("POST", "/v1/agents/enrol", json=body).json()
         self.credential_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.credential_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"agent_id": data["agent_id"], "credential": data["credential"]}, f)
+        durable.write_atomic(self.credential_file, json.dumps(
+            {"agent_id": data["agent_id"], "credential": data["credential"]}).encode(), mode=0o600)
         self.agent_id, self._credential = data["agent_id"], data["credential"]
-        return self.agent_id
+        return int(data.get("last_seq", 0))
 
     @property
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._credential}"}
 
-    def fetch_targets(self) -> list[ProbeTarget]:
+    def fetch_config(self) -> tuple[list[ProbeTarget], int | None]:
+        """The probe targets and the API's last_seq for this agent."""
         data = self._request("GET", f"/v1/agents/{self.agent_id}/config", headers=self._auth).json()
-        return [ProbeTarget(name=p["name"], kind=p["kind"], target=p["target"], count=p["count"],
-                            timeout_s=p["timeout_s"], expect_status=p["expect_status"], link_id=p["link_id"])
-                for p in data["probes"]]
+        targets = [ProbeTarget(name=p["name"], kind=p["kind"], target=p["target"], count=p["count"],
+                               timeout_s=p["timeout_s"], expect_status=p["expect_status"], link_id=p["link_id"])
+                   for p in data["probes"]]
+        return targets, data.get("last_seq")
 
-    def send_heartbeats(self, records: Sequence[dict[str, Any]]) -> None:
-        """In order; the API acknowledges an already-seen seq without applying it twice."""
-        for rec in records:
-            body = {"seq": rec["seq"], "sent_at": rec["ts"], "results": rec["results"],
-                    "agent_version": self.agent_version, "metrics_address": self.metrics_address}
-            self._request("POST", f"/v1/agents/{self.agent_id}/heartbeats", json=body, headers=self._auth)
+    def send_heartbeat(self, record: dict[str, Any]) -> HeartbeatAck:
+        """The API applies a seq once; an already-seen one is answered as a duplicate."""
+        body = {"seq": record["seq"], "sent_at": record.get("ts"), "results": record["results"],
+                "agent_version": self.agent_version, "metrics_address": self.metrics_address}
+        data = self._request("POST", f"/v1/agents/{self.agent_id}/heartbeats", json=body, headers=self._auth).json()
+        return HeartbeatAck(bool(data.get("accepted")), bool(data.get("duplicate")), data.get("last_seq"))
 
     def close(self) -> None:
         self.client.close()
+
+
+def _credential(raw: bytes) -> tuple[str, str] | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("agent_id", "credential")):
+        return None
+    return data["agent_id"], data["credential"]
