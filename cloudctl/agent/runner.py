@@ -176,11 +176,12 @@ class Agent:
 
 
 def _read_seq(path: Path) -> int | None:
-    data = durable.read_atomic(path, lambda b: b.strip().isdigit())
+    """The stored counter; None when missing or unreadable (unknown: take it from the API)."""
+    data = durable.read_atomic(path, lambda b: b.endswith(b"\n") and b.strip().isdigit())
     if data is None or not data.strip().isdigit():
-        return None  # missing or unreadable: unknown
+        return None
     return int(data)
 
 
 def _write_seq(path: Path, value: int) -> None:
-    durable.write_atomic(path, str(value).encode(), mode=0o644)
+    durable.write_atomic(path, f"{value}\n".encode(), mode=0o644)  # the newline tells a whole write
