@@ -177,3 +177,22 @@ def test_a_duplicate_answers_the_last_seq_the_api_has_seen(api: Any) -> None:
     assert dup["duplicate"] and not dup["accepted"] and dup["last_seq"] == 7
     cfg = client.get(f"/v1/agents/{agent['agent_id']}/config", headers=auth).json()
     assert cfg["last_seq"] == 7
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_hostile_heartbeats_are_422_with_or_without_the_fast_path(seeded_sqlite: Any, fast_path: bool) -> None:
+    client = _client(seeded_sqlite, rate_per_second=1000, rate_burst=1000, heartbeat_fast_path=fast_path)
+    agent = _enrol(client, seeded_sqlite)
+    headers = {"Authorization": f"Bearer {agent['credential']}", "Content-Type": "application/json"}
+    probe = '{"name": "p", "kind": "tcp", "target": "a:1", "link_id": "L-ASH", "up": true, "error": @}'
+    for seq, body in enumerate([
+            '{"seq": @, "agent_version": "\\ud800"}', '{"seq": @, "sent_at": NaN}', '{"seq": @, "sent_at": -Infinity}',
+            '{"seq": @, "agent_version": "a\\u0000"}', '{"seq": @, "sent_at": 1e400}',
+            '{"seq": @, "results": [' + probe.replace("@", '"\\udc00"') + "]}"], start=1):
+        r = client.post(f"/v1/agents/{agent['agent_id']}/heartbeats", content=body.replace("@", str(seq)).encode(),
+                        headers=headers)
+        assert _is_validation_error(r), (body, r.status_code, r.text)
+    with seeded_sqlite.connect() as conn:
+        from sqlalchemy import text
+
+        assert conn.execute(text("SELECT heartbeats FROM agent")).scalar() == 0
