@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 
 from cloudctl.api import credentials as cred
 from cloudctl.api import models as m
+from cloudctl.api.docs_pages import install_docs
 from cloudctl.api.heartbeats import CredentialRejected, HeartbeatIngest, make_heartbeat
 from cloudctl.api.limits import BodyLimitMiddleware, RateLimiter
 from cloudctl.api.registry import AgentRecord, authenticate, exchange_token, probe_config
@@ -45,6 +46,7 @@ class ApiSettings:
     # Threads that run the (synchronous) endpoints: each request is short and mostly waits on the
     # database; heartbeats waiting meanwhile join the next group commit.
     worker_threads: int = 16
+    docs: bool = True  # /docs and /redoc from files in the package (api/docs_pages.py); off: neither
     heartbeat_fast_path: bool = True  # api/fastpath.py; off: every heartbeat through the FastAPI route
 
 
@@ -126,9 +128,11 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         yield
 
     app = FastAPI(title="cloudctl central API", version="1", lifespan=lifespan, responses=COMMON_RESPONSES,
-                  description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.")
+                  description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.",
+                  docs_url=None, redoc_url=None)  # FastAPI's pages load from a CDN: ours are in the package
     app.router.route_class = StrictJsonRoute  # before any route: every JSON body is decoded strictly
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    install_docs(app, enabled=settings.docs)
     app.state.store, app.state.exposition, app.state.settings = store, exposition, settings
     app.state.ingest = ingest
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,

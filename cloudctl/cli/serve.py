@@ -33,12 +33,14 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Worker processes sharing the port (each with its own store connections and batches).")
 @click.option("--keep-alive", type=click.FloatRange(1, 3600), default=75.0, show_default=True,
               help="Seconds an idle client connection stays open (longer than a load balancer's idle timeout).")
+@click.option("--docs/--no-docs", default=True, show_default=True,
+              help="Serve Swagger UI at /docs and ReDoc at /redoc (from the package, nothing fetched from outside).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
           tls_client_ca: Path | None, max_body_bytes: int, rate: float, burst: int, heartbeat_interval: float,
-          metrics_bucket: float, audit_verify_interval: float, workers: int, keep_alive: float,
+          metrics_bucket: float, audit_verify_interval: float, workers: int, keep_alive: float, docs: bool,
           log_level: str) -> None:
     """Serve agent enrolment and heartbeats, probe config, coverage, approvals, /metrics, /healthz
     and /readyz. Several instances (and --workers) may share one PostgreSQL behind a load balancer.
@@ -55,7 +57,7 @@ def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_k
 
     settings = ApiSettings(max_body_bytes=max_body_bytes, rate_per_second=rate, rate_burst=burst,
                            heartbeat_interval_seconds=heartbeat_interval, metrics_bucket_seconds=metrics_bucket,
-                           audit_full_interval_seconds=audit_verify_interval)
+                           audit_full_interval_seconds=audit_verify_interval, docs=docs)
     ssl: dict[str, object] = {}
     if tls_cert:
         ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
