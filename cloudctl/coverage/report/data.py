@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from cloudctl.coverage.model import LEVELS, ChildCoverage, CoverageSummary, LevelCoverage, PlanEntry, TargetGap
+from cloudctl.coverage.report.maps import maps_json
 from cloudctl.coverage.report.sources import CoverageSource
 
 REPORT_VERSION = 1
@@ -146,6 +147,7 @@ def build_report(store: Any, opts: ReportOptions, progress: Progress | None = No
         if drilldown:
             data["drilldown"].append(drilldown_json(source, child, opts))
         advance(1)
+    data["maps"] = maps_json(data)
     return data
 
 

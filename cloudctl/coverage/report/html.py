@@ -20,6 +20,7 @@ from cloudctl.coverage.report.charts import (
     percent,
     ranked_bar_chart_svg,
 )
+from cloudctl.coverage.report.maps import LEVEL_UNITS, index_maps, page_maps
 
 LEVEL_LABELS = {"province": "Province 省", "prefecture": "Prefecture 地", "county": "County 县",
                 "township": "Township 乡", "village": "Village 村"}
@@ -35,7 +36,7 @@ def _environment():  # type: ignore[no-untyped-def]
     env.filters["pct"] = percent
     env.filters["num"] = lambda n: f"{n:,}"
     env.filters["at_level"] = lambda levels, name: next((lv for lv in levels if lv["level"] == name), None)
-    env.globals.update(level_labels=LEVEL_LABELS, font_family=FONT_FAMILY)
+    env.globals.update(level_labels=LEVEL_LABELS, font_family=FONT_FAMILY, level_units=LEVEL_UNITS)
     return env
 
 
@@ -97,7 +98,8 @@ def render_index(data: dict[str, Any]) -> str:
         "trend": trend_chart(data, f"Coverage over time ({data['trend']['every']}ly), {data['region']['name']}"),
     }
     return _environment().get_template("index.html.j2").render(
-        data=data, charts=charts, chart_level=chart_level, child_level_names=_level_names(children),
+        data=data, charts=charts, maps=[p.render() for p in index_maps(data)],
+        chart_level=chart_level, child_level_names=_level_names(children),
         trend_level_names=_level_names(data["trend"]["points"]))
 
 
@@ -112,5 +114,6 @@ def render_region_page(data: dict[str, Any], page: dict[str, Any]) -> str:
         if children else "",
     }
     return _environment().get_template("region.html.j2").render(
-        data=data, page=page, charts=charts, chart_level=chart_level,
-        child_level_names=_level_names(children), grandchild_level_names=_level_names(grandchildren))
+        data=data, page=page, charts=charts, maps=[p.render() for p in page_maps(data, page)],
+        chart_level=chart_level, child_level_names=_level_names(children),
+        grandchild_level_names=_level_names(grandchildren))
