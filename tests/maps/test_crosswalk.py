@@ -24,7 +24,8 @@ def test_rules_in_order() -> None:
     assert cw.derived == {"4190": ["419001"]}  # placeholder prefecture: every county has geometry
     assert cw.missing == {"prefecture": ["6590"], "county": ["430171", "659012"]}  # 白杨市 missing -> 6590 too
     counts = cw.counts(divs)
-    assert counts["county"] == {"total": 6, "same_code": 3, "by_name": 1, "derived": 0, "missing": 2}
+    assert counts["county"] == {"total": 6, "same_code": 3, "by_name": 1, "sole_county": 0, "derived": 0,
+                                "missing": 2}
     assert counts["prefecture"]["derived"] == 1 and counts["prefecture"]["missing"] == 1
 
 
@@ -45,3 +46,17 @@ def test_a_map_code_that_is_still_a_2023_code_is_never_borrowed() -> None:
     cw = build_crosswalk(divs, {"110000": "甲省", "110100": "甲市", "110101": "城区"})
     assert cw.same_code["110101"] == "110101"
     assert "110181" not in cw.by_name and cw.missing == {"county": ["110181"]}
+
+
+def test_a_county_turned_city_and_the_sole_county_of_a_prefecture() -> None:
+    divs = divisions(("54", "西藏自治区", None), ("5404", "林芝市", "54"), ("540481", "米林市", "5404"),
+                     ("540402", "巴宜区", "5404"), ("62", "甘肃省", None), ("6202", "嘉峪关市", "62"),
+                     ("620201", "嘉峪关市", "6202"), ("6203", "金昌市", "62"), ("620321", "永昌县", "6203"),
+                     ("620302", "金川区", "6203"))
+    map_names = {"540000": "西藏自治区", "540400": "林芝市", "540422": "米林县", "540402": "巴宜区",
+                 "620000": "甘肃省", "620200": "嘉峪关市", "620300": "金昌市", "620302": "金川区"}
+    cw = build_crosswalk(divs, map_names)
+    assert cw.by_name == {"540481": "540422"}  # 米林县 -> 米林市: 撤县设市, same stem
+    assert cw.sole_county == {"620201": "620200"}  # the prefecture's land is its only county's
+    assert cw.missing == {"county": ["620321"]}  # one of two counties: not its prefecture's land
+    assert cw.source_of("620201") == "620200"

@@ -104,13 +104,14 @@ def _legend(x: float, y: float, font: float, unit: str, hatch: str | None) -> st
     return "".join(parts)
 
 
-def _scale_bar(right: float, y: float, km_per_unit: float, font: float) -> str:
+def _scale_bar(right: float, y: float, km_per_unit: float, font: float, k: float) -> str:
     target = font * 12  # about a sixth of the map's width
     nice = next((n for n in (1000, 500, 200, 100, 50, 20, 10, 5) if n / km_per_unit <= target), 5)
     length = nice / km_per_unit
     x0 = right - length
     return (f'<g class="scale-bar" data-km="{nice}" font-size="{font * 0.85:.0f}">'
-            f'<path d="M{x0:.0f} {y - 6:.0f}v6h{length:.0f}v-6" fill="none" stroke="#333" stroke-width="1.5"/>'
+            f'<path d="M{x0:.0f} {y - 6 * k:.1f}v{6 * k:.1f}h{length:.0f}v{-6 * k:.1f}" fill="none" stroke="#333" '
+            f'stroke-width="{1.5 * k:.2f}"/>'
             f'<text x="{x0:.0f}" y="{y + font:.0f}" text-anchor="middle">0</text>'
             f'<text x="{right:.0f}" y="{y + font:.0f}" text-anchor="middle">{nice} km</text></g>')
 
@@ -156,6 +157,7 @@ def choropleth(data: MapData, layer: str, figures: Sequence[Figure], *, title: s
         pad = max(x1 - x0, y1 - y0) * 0.05
         vx, vy, vw, vh = x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad
     font = vw / 90
+    k = vw / data.width  # line widths follow the zoom, so a prefecture cut out is drawn as finely
     legend_h = font * 4.6
     hatch = f"{map_id}-hatch"
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="map" id="{_a(map_id)}" data-layer="{layer}" '
@@ -169,8 +171,9 @@ def choropleth(data: MapData, layer: str, figures: Sequence[Figure], *, title: s
              "</clipPath></defs>",
              f'<g clip-path="url(#{map_id}-frame)">',
              f'<rect class="sea" x="{vx:.0f}" y="{vy:.0f}" width="{vw:.0f}" height="{vh:.0f}" fill="{SEA}"/>',
-             f'<path class="neighbours" d="{data.neighbours}" fill="{NEIGHBOUR}" stroke="#c4c4c4" stroke-width="0.8"/>',
-             '<g class="areas" stroke="#707070" stroke-width="0.8" stroke-linejoin="round">']
+             f'<path class="neighbours" d="{data.neighbours}" fill="{NEIGHBOUR}" stroke="#c4c4c4" '
+             f'stroke-width="{0.8 * k:.2f}"/>',
+             f'<g class="areas" stroke="#707070" stroke-width="{0.8 * k:.2f}" stroke-linejoin="round">']
     drawn = []
     for code, entry in shapes.items():
         f = by_code.get(code)
@@ -182,7 +185,7 @@ def choropleth(data: MapData, layer: str, figures: Sequence[Figure], *, title: s
     for code, entry in data.no_registry_data.items():
         parts.append(_no_registry(code, entry, hatch))
     parts.append("</g>")
-    parts.append(f'<path class="outline" d="{data.outline}" fill="none" stroke="#333" stroke-width="1.8"/>')
+    parts.append(f'<path class="outline" d="{data.outline}" fill="none" stroke="#333" stroke-width="{1.8 * k:.2f}"/>')
     if data.sea_line:
         parts.append(f'<path class="sea-line" d="{data.sea_line}" fill="none" stroke="#333" stroke-width="3.5"/>')
     for m in data.marks:
@@ -199,7 +202,7 @@ def choropleth(data: MapData, layer: str, figures: Sequence[Figure], *, title: s
     parts.append("</g>")
     parts.append(_legend(vx + font * 0.5, vy + vh + font * 0.4, font, unit,
                          hatch if data.no_registry_data else None))
-    parts.append(_scale_bar(vx + vw - font * 1.5, vy + vh + legend_h * 0.55, data.km_per_unit, font))
+    parts.append(_scale_bar(vx + vw - font * 1.5, vy + vh + legend_h * 0.55, data.km_per_unit, font, k))
     parts.append("</svg>")
     missing = tuple(f for f in figures if f.code not in shapes and (within is None or f.code.startswith(within)))
     return MapView("".join(parts), tuple(drawn), missing)

@@ -37,6 +37,7 @@ class MapSection:
     drawn: int
     not_on_map: tuple[Missing, ...]
     by_name: tuple[tuple[str, str, str], ...]  # (2023 code, name, the map data's older code)
+    sole_county: tuple[tuple[str, str], ...]  # (2023 code, name): drawn with its prefecture's land
     derived: tuple[tuple[str, str, int], ...]  # (placeholder prefecture, name, counties joined)
     source: str
     projection: str
@@ -86,6 +87,7 @@ class MapPlan:
         return {"level": self.layer, "drawn": len(drawn),
                 "not_on_map": [f.code for f in shown if f.code not in shapes],
                 "drawn_from_older_code": {c: old for c, old in sorted(cw.get("by_name", {}).items()) if c in drawn},
+                "drawn_with_prefecture_land": [c for c in sorted(cw.get("sole_county", {})) if c in drawn],
                 "drawn_as_union_of_counties": [c for c in sorted(cw.get("derived", {})) if c in drawn]}
 
     def render(self) -> MapSection:
@@ -98,6 +100,7 @@ class MapPlan:
             map_id=self.map_id, level=self.layer, title=self.title, svg=view.svg, drawn=len(view.drawn),
             not_on_map=tuple(Missing(f, why_missing(f.code)) for f in view.not_on_map),
             by_name=tuple((c, names[c], old) for c, old in summary["drawn_from_older_code"].items()),
+            sole_county=tuple((c, names[c]) for c in summary["drawn_with_prefecture_land"]),
             derived=tuple((c, names[c], len(derived[c])) for c in summary["drawn_as_union_of_counties"]),
             source=crosswalk().get("source", ""), projection=self.data.projection,
             km_per_unit=self.data.km_per_unit, national=self.data.key == "china",
