@@ -70,7 +70,7 @@ def main() -> int:
     print(f"  baseline, same command without maps  {statistics.median(without):6.2f} s   "
           f"maps add {statistics.median(with_maps) - statistics.median(without):.2f} s "
           f"({statistics.median(with_maps) / statistics.median(without):.2f}x the baseline)")
-    in_process(out)
+    in_process(out, url)
     national = (out / "index.html").stat().st_size
     pages = sorted((out / "provinces").glob("*.html"), key=lambda p: p.stat().st_size)
     total = national + sum(p.stat().st_size for p in pages)
@@ -84,10 +84,15 @@ def main() -> int:
     return 0
 
 
-def in_process(out: Path) -> None:
-    """Reading the shipped geometry and rendering every map, from the report's coverage.json."""
+def in_process(out: Path, url: str) -> None:
+    """Reading the shipped geometry and rendering every map; writing the files with and without maps."""
+    from datetime import date
+
     from cloudctl.coverage.maps import geometry
+    from cloudctl.coverage.report import ReportOptions, build_report, write_report
+    from cloudctl.coverage.report import maps as report_maps
     from cloudctl.coverage.report.maps import index_maps, page_maps
+    from cloudctl.store import open_store
 
     data = json.loads((out / "coverage.json").read_text(encoding="utf-8"))
     started = time.perf_counter()
@@ -102,6 +107,22 @@ def in_process(out: Path) -> None:
     print("\nin process")
     print(f"  read the shipped geometry (32 maps)  {read * 1000:6.0f} ms")
     print(f"  render {len(plans)} maps ({svg / 1e6:.1f} MB of SVG)     {render * 1000:6.0f} ms")
+    store = open_store(url)
+    started = time.perf_counter()
+    report = build_report(store, ReportOptions(as_of=date.fromisoformat(AS_OF)))
+    print(f"  build_report (figures, plan, maps)   {(time.perf_counter() - started) * 1000:6.0f} ms")
+    store.dispose()
+    started = time.perf_counter()
+    write_report(report, out.parent / "in-process")
+    with_maps = time.perf_counter() - started
+    saved = report_maps.china_map, report_maps.province_map
+    report_maps.china_map, report_maps.province_map = (lambda: None), (lambda code: None)
+    started = time.perf_counter()
+    write_report(report, out.parent / "in-process-no-maps")
+    without = time.perf_counter() - started
+    report_maps.china_map, report_maps.province_map = saved
+    print(f"  write_report, 32 pages with maps     {with_maps * 1000:6.0f} ms   "
+          f"without maps {without * 1000:.0f} ms (+{(with_maps - without) * 1000:.0f} ms)")
 
 
 if __name__ == "__main__":
