@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -32,11 +32,12 @@ class AppContext:
 
     @property
     def store(self) -> Store:
-        """The store, opened (and migrated) on first use."""
+        """The store, opened (and migrated) on first use. Only a command marked @creates_store
+        (init, demo) creates a missing one; every other command refuses it (exit 2)."""
         if self._store is None:
             from cloudctl.store import open_store
 
-            self._store = open_store(self.db_url)
+            self._store = open_store(self.db_url, create=_running_command_creates_store())
         return self._store
 
     @property
@@ -48,6 +49,25 @@ class AppContext:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+CREATES_STORE_ATTR = "__cloudctl_creates_store__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def creates_store(func: F) -> F:
+    """Mark a command as one that may create the store (put it under the other decorators:
+    functools.wraps carries the mark up to click's callback)."""
+    setattr(func, CREATES_STORE_ATTR, True)
+    return func
+
+
+def command_creates_store(command: click.Command | None) -> bool:
+    return bool(getattr(getattr(command, "callback", None), CREATES_STORE_ATTR, False))
+
+
+def _running_command_creates_store() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and command_creates_store(ctx.command)
 
 
 def _echo_error(text: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.context import AppContext, creates_store, pass_app
 from cloudctl.cli.coverage_report import ISO_DATE
 from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
@@ -21,6 +21,7 @@ from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_ba
 @format_option()
 @pass_app
 @requires("demo.load")
+@creates_store
 def demo(app: AppContext, out: Path, as_of: date | None, seed: int | None, fmt: str) -> None:
     """Load the shipped divisions, generate a deterministic link history whose coverage on 2015-05-31
     reproduces the published national figures, set demo targets and write a report."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cloudctl.cli.context import AppContext, pass_app
+from cloudctl.cli.context import AppContext, creates_store, pass_app
 from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, format_option, progress_bar
 
@@ -13,6 +13,7 @@ from cloudctl.cli.output import emit_json, format_option, progress_bar
 @format_option()
 @pass_app
 @requires("store.init")
+@creates_store
 def init(app: AppContext, fmt: str) -> None:
     """Create or upgrade the store, then load the shipped divisions (provinces → townships).
 

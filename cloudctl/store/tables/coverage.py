@@ -15,6 +15,7 @@ link = Table(
     Column("retired_on", Date, nullable=True),
     Column("provider", Text, nullable=True),
     Index("ix_link_division_code", "division_code"),
+    Index("ix_link_active", "activated_on", "retired_on", "division_code"),  # links active on D (0008)
 )
 
 coverage_target = Table(
