@@ -64,9 +64,7 @@ def coverage() -> None:
 def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_child: bool,
                 exclude_kinds: tuple[str, ...], online: bool, fresh_within: float | None, fmt: str) -> None:
     """Covered/total and ratio per level, with target gap and pace where targets exist."""
-    from cloudctl.coverage.online import DEFAULT_FRESH_WITHIN_S, rollup_online
     from cloudctl.coverage.rollup import rollup_coverage
-    from cloudctl.coverage.targets import list_targets, target_gaps
     from cloudctl.errors import InputError
 
     if online and as_of is not None:
@@ -75,6 +73,8 @@ def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_chil
     if fresh_within is not None and not online:
         raise InputError("--fresh-within only applies with --online", field="--fresh-within")
     if online:
+        from cloudctl.coverage.online import DEFAULT_FRESH_WITHIN_S, rollup_online
+
         summary = rollup_online(app.store, region, exclude_kinds, by_child, fresh_within or DEFAULT_FRESH_WITHIN_S)
         as_of = summary.as_of
     else:
@@ -89,6 +89,9 @@ def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_chil
         rows += [{"code": c.code, "name": c.name, **lv.to_json()} for c in summary.children or [] for lv in c.levels]
         emit_rows(rows, ["code", "name", "level", "total", "covered", "ratio", *online_cols], fmt)
         return
+    from cloudctl.coverage.online import DEFAULT_FRESH_WITHIN_S
+    from cloudctl.coverage.targets import list_targets, target_gaps
+
     with app.store.connect() as conn:
         gaps = {g.target.level: g for g in target_gaps(summary, list_targets(conn, region or ""), as_of)}
     rows = []

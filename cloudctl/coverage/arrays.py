@@ -5,7 +5,7 @@ by code prefix. Codes stay strings in the store; here each code gets an integer 
 (the code right-padded with zeros to 12 digits, times 16, plus its length), which sorts like
 the string and makes prefix look-ups a vectorised searchsorted.
 
-The arrays are cached in-process and, for SQLite stores, in an .npz file next to the
+The arrays are cached in-process and, for SQLite stores, in .npy files next to the
 database, keyed by the meta value `divisions_generation` (bumped by every division import)
 and the row count. Without a generation the arrays are always read afresh.
 """
@@ -48,6 +48,21 @@ def code_keys(codes: Sequence[str] | np.ndarray) -> np.ndarray:
         bad = [c for c in np.asarray(codes)[(length > 12) | ((digits < 0) | (digits > 9)).any(axis=1)][:3]]
         raise ValueError(f"division codes must be 1 to 12 digits, got {bad!r}")
     return (digits @ _POW10) * 16 + length
+
+
+def keys_from_text(text: str) -> np.ndarray:
+    """code_keys of comma-separated digit codes ("51,5101,510104"), without splitting the text
+    into Python strings: the separators' positions give each code's length and numpy parses
+    the values. ValueError when a code is empty, longer than 12 digits or not digits."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    raw = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    separators = np.flatnonzero((raw - np.uint8(48)) > 9)
+    lengths = np.diff(separators, prepend=-1, append=len(raw)) - 1
+    if (raw[separators] != 44).any() or (lengths < 1).any() or (lengths > 12).any():
+        raise ValueError("division codes must be 1 to 12 digits, separated by commas")
+    values = np.fromstring(text, dtype=np.int64, sep=",")
+    return values * 10 ** (12 - lengths) * 16 + lengths
 
 
 def prefix_keys(keys: np.ndarray, length: int) -> np.ndarray:
@@ -157,37 +172,58 @@ def _fingerprint(cur) -> tuple[str | None, int]:  # type: ignore[no-untyped-def]
 
 
 def _disk_path(store: Store, generation: str, count: int) -> Path | None:
-    if not store.is_sqlite:
-        return None
-    db = store.engine.url.database
-    if not db or db == ":memory:":
+    """The cache's path prefix: <db>.cache/division-arrays-<generation>-<count>; each array
+    is one .npy file beside it (read without a zip archive's decompression and checksums)."""
+    db = store.file  # a SQLite file (None: PostgreSQL, in-memory)
+    if db is None:
         return None
     safe = "".join(ch for ch in generation if ch.isalnum() or ch in "-_.")[:40]
-    return Path(db).with_name(Path(db).name + ".cache") / f"division-arrays-{safe}-{count}.npz"
+    return db.with_name(db.name + ".cache") / f"division-arrays-{safe}-{count}"
 
 
-def _save(path: Path, arrays: DivisionArrays) -> None:
+_COLUMNS = ("keys", "level", "anc", "kind", "kinds")
+
+
+def _array_file(prefix: Path, name: str) -> Path:
+    return prefix.with_name(f"{prefix.name}.{name}.npy")
+
+
+def _save(prefix: Path, arrays: DivisionArrays) -> None:
+    """Each array to its own file, atomically; older generations' files are removed."""
+    columns = {"keys": arrays.keys, "level": arrays.level, "anc": arrays.anc}
+    if arrays.kind is not None:
+        columns |= {"kind": arrays.kind, "kinds": np.array(arrays.kinds, dtype=str)}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        extra = {} if arrays.kind is None else {"kind": arrays.kind, "kinds": np.array(arrays.kinds, dtype=str)}
-        np.savez(tmp, keys=arrays.keys, level=arrays.level, anc=arrays.anc, **extra)
-        os.replace(tmp, path)
-        for old in path.parent.glob("division-arrays-*.npz"):
-            if old != path:
+        prefix.parent.mkdir(parents=True, exist_ok=True)
+        for name, values in columns.items():
+            path = _array_file(prefix, name)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            with open(tmp, "wb") as fh:
+                np.save(fh, values, allow_pickle=False)
+            os.replace(tmp, path)
+        current = {_array_file(prefix, name).name for name in _COLUMNS}
+        for old in prefix.parent.glob("division-arrays-*"):
+            if old.name not in current:
                 old.unlink(missing_ok=True)
     except OSError:
         pass  # a cache is an optimisation: a read-only directory just means no cache
 
 
-def _load(path: Path) -> DivisionArrays | None:
+def _load(prefix: Path, need_kinds: bool) -> DivisionArrays | None:
+    def read(name: str) -> np.ndarray:
+        return np.load(_array_file(prefix, name), allow_pickle=False)
+
     try:
-        with np.load(path, allow_pickle=False) as z:
-            has_kinds = "kind" in z.files
-            return DivisionArrays(z["keys"], z["level"], z["kind"] if has_kinds else None,
-                                  tuple(str(k) for k in z["kinds"]) if has_kinds else (), z["anc"])
-    except (OSError, KeyError, ValueError):
+        keys, level, anc = read("keys"), read("level"), read("anc")
+        kind, kinds = None, ()
+        if need_kinds:
+            kind, kinds = read("kind"), tuple(str(k) for k in read("kinds"))
+    except (OSError, ValueError):  # missing (not cached yet, or no kinds), truncated
         return None
+    n = len(keys)
+    if len(level) != n or anc.shape != (4, n) or (kind is not None and len(kind) != n):
+        return None
+    return DivisionArrays(keys, level, kind, kinds, anc)
 
 
 def key_sql(column: str, dialect: str) -> str:
@@ -262,7 +298,7 @@ def read_columns(cur, dialect: str, with_kinds: bool = True):  # type: ignore[no
 
 
 def load_division_arrays(store: Store, *, need_kinds: bool = False, use_cache: bool = True) -> DivisionArrays:
-    """The registry's arrays, from the in-process cache, the .npz cache, or the store.
+    """The registry's arrays, from the in-process cache, the .npy cache, or the store.
 
     need_kinds=False may return arrays without kinds (kind None), which is cheaper to read."""
     raw = store.raw_connection()
@@ -276,8 +312,7 @@ def load_division_arrays(store: Store, *, need_kinds: bool = False, use_cache: b
             if hit is not None and (hit.has_kinds or not need_kinds):
                 return hit
             path = _disk_path(store, generation, count)
-            if path is not None and path.exists() and (loaded := _load(path)) is not None \
-                    and (loaded.has_kinds or not need_kinds):
+            if path is not None and (loaded := _load(path, need_kinds)) is not None:
                 with _LOCK:
                     _CACHE[key] = loaded
                 return loaded

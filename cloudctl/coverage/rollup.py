@@ -22,6 +22,7 @@ from cloudctl.coverage.arrays import (
     code_keys,
     concat_sql,
     key_to_code,
+    keys_from_text,
     load_division_arrays,
 )
 from cloudctl.coverage.model import LEVELS, ChildCoverage, CoverageSummary, LevelCoverage
@@ -62,11 +63,10 @@ def active_link_keys(store: Store, as_of: date) -> np.ndarray:
                        (db_date(store, as_of), db_date(store, as_of)))
     if not text:
         return np.zeros(0, dtype=np.int64)
-    codes = text.split(",")
     try:
-        return np.sort(code_keys(codes))
+        return np.sort(keys_from_text(text))
     except ValueError:  # a code written behind cloudctl's back: it names no division, skip it
-        return np.sort(code_keys([c for c in codes if c.isdigit() and len(c) <= 12]))
+        return np.sort(code_keys([c for c in text.split(",") if c.isascii() and c.isdigit() and len(c) <= 12]))
 
 
 def active_link_codes(store: Store, as_of: date) -> list[str]:
@@ -158,12 +158,15 @@ def child_counts(arrays: DivisionArrays, mask: np.ndarray | None, covered: np.nd
     if len(children) == 0:
         empty = np.zeros((0, nl), dtype=np.int64)
         return children, empty, empty
-    group = arrays.anc[child_level_of(arrays, region_idx) - 1]
-    valid = group >= 0 if mask is None else (group >= 0) & mask
-    slot = group.astype(np.int64) * nl + (arrays.level - 1)
-    size = arrays.size * nl
-    totals = np.bincount(slot[valid], minlength=size).reshape(arrays.size, nl)[children]
-    covs = np.bincount(slot[valid & covered], minlength=size).reshape(arrays.size, nl)[children]
+    # each division's child row (-1: under no child), then one (row, level) slot per division
+    row_of = np.full(arrays.size + 1, -1, dtype=np.int32)  # [-1] stays -1 for anc == -1
+    row_of[children] = np.arange(len(children), dtype=np.int32)
+    rows = row_of[arrays.anc[child_level_of(arrays, region_idx) - 1]]
+    valid = rows >= 0 if mask is None else (rows >= 0) & mask
+    slot = rows * np.int32(nl) + (arrays.level - 1)
+    size = len(children) * nl
+    totals = np.bincount(slot[valid], minlength=size).reshape(len(children), nl)
+    covs = np.bincount(slot[valid & covered], minlength=size).reshape(len(children), nl)
     return children, totals, covs
 
 

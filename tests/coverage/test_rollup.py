@@ -104,17 +104,16 @@ def test_cache_follows_divisions_generation(loaded: Store, registry: list[Div]) 
     assert rollup_coverage(loaded, D).level("province").total == before + 1
 
 
-def test_npz_cache_round_trip_and_lazy_kinds(sqlite_store: Store, registry: list[Div]) -> None:
-    from pathlib import Path
-
+def test_npy_cache_round_trip_and_lazy_kinds(sqlite_store: Store, registry: list[Div]) -> None:
     import numpy as np
 
     from cloudctl.coverage import arrays as arrays_module
 
     insert_divisions(sqlite_store, registry, generation="7")
+    cache_dir = sqlite_store.file.with_name(sqlite_store.file.name + ".cache")
     plain = arrays_module.load_division_arrays(sqlite_store)
-    files = list(Path(sqlite_store.engine.url.database + ".cache").glob("division-arrays-7-*.npz"))
-    assert len(files) == 1
+    assert not plain.has_kinds
+    assert sorted(f.name.split(".")[-2] for f in cache_dir.glob("division-arrays-7-*.npy")) == ["anc", "keys", "level"]
     arrays_module.clear_cache()  # as a new process would start
     with_kinds = arrays_module.load_division_arrays(sqlite_store, need_kinds=True)
     assert with_kinds.has_kinds and np.array_equal(with_kinds.keys, plain.keys)
@@ -123,8 +122,14 @@ def test_npz_cache_round_trip_and_lazy_kinds(sqlite_store: Store, registry: list
     assert [with_kinds.kinds[k] for k in with_kinds.kind] == [by_code[with_kinds.code(i)].kind
                                                                for i in range(with_kinds.size)]
     arrays_module.clear_cache()
-    again = arrays_module.load_division_arrays(sqlite_store, need_kinds=True)  # from the .npz
-    assert again.has_kinds and np.array_equal(again.kind, with_kinds.kind)
+    with sqlite_store.begin() as conn:  # behind the generation's back: only the cache can answer "province"
+        conn.execute(division.update().values(kind="changed_behind_the_cache"))
+    again = arrays_module.load_division_arrays(sqlite_store, need_kinds=True)  # from the .npy files
+    assert again.has_kinds and np.array_equal(again.kind, with_kinds.kind) and again.kinds == with_kinds.kinds
+    with sqlite_store.begin() as conn:
+        conn.execute(meta.update().where(meta.c.key == "divisions_generation").values(value="8"))
+    arrays_module.load_division_arrays(sqlite_store)
+    assert {f.name.split("-")[2] for f in cache_dir.glob("division-arrays-*")} == {"8"}  # generation 7 removed
     fresh = arrays_module.load_division_arrays(sqlite_store, use_cache=False)
     assert np.array_equal(fresh.keys, plain.keys) and sorted(fresh.keys.tolist()) == fresh.keys.tolist()
     assert [fresh.code(i) for i in range(fresh.size)] == sorted(by_code)
