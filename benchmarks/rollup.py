@@ -5,7 +5,8 @@ synthetic links, then times, in this one run:
   - cloudctl cold: rollup_by_child(country) with no cache (reads the divisions' columns);
   - cloudctl warm: the same with the derived arrays cached (as a second command would);
   - pandas baseline: pd.read_sql of divisions and active links, then groupby.
-Checks that both give the same numbers and prints the ratios.
+Checks that both give the same numbers and prints the ratios. In-process only: the
+whole-process figure of issue 13 (start-up included) is benchmarks/rollup_cli.py.
 
   python3 benchmarks/rollup.py [--db PATH] [--divisions DIR] [--links N] [--repeat N]
 Env: CLOUDCTL_BENCH_DB, CLOUDCTL_DIVISIONS_DIR.
@@ -116,9 +117,10 @@ def pandas_baseline(store: Store, as_of: date) -> dict[tuple[str, int], tuple[in
 
     raw = store.raw_connection()
     try:
-        div = pd.read_sql("SELECT code, level FROM division", raw.driver_connection)
+        dbapi = getattr(raw, "driver_connection", raw)  # a pooled connection's driver, or sqlite3's own
+        div = pd.read_sql("SELECT code, level FROM division", dbapi)
         active = pd.read_sql("SELECT DISTINCT division_code FROM link WHERE activated_on <= ? "
-                             "AND (retired_on IS NULL OR retired_on > ?)", raw.driver_connection,
+                             "AND (retired_on IS NULL OR retired_on > ?)", dbapi,
                              params=(as_of.isoformat(), as_of.isoformat()))
     finally:
         raw.close()
@@ -174,7 +176,7 @@ def main() -> None:
 
     def cold():  # type: ignore[no-untyped-def]
         arrays_module.clear_cache()
-        for f in Path(args.db).parent.glob(Path(args.db).name + ".cache/*.npz"):
+        for f in Path(args.db).parent.glob(Path(args.db).name + ".cache/division-arrays-*"):
             f.unlink()
         return cloudctl_rollup(store, AS_OF)
 
@@ -188,7 +190,7 @@ def main() -> None:
     print(f"{'':40s} {'wall ms':>9s} {'cpu ms':>9s}   pandas/cloudctl (wall, cpu)")
     print(f"{'pandas baseline (read_sql + groupby)':40s} {t_pandas * 1000:9.1f} {c_pandas * 1000:9.1f}")
     for label, t, c in (("cloudctl, no cache (reads divisions)", t_cold, c_cold),
-                        ("cloudctl, .npz cache (new process)", t_disk, c_disk),
+                        ("cloudctl, .npy cache (new process)", t_disk, c_disk),
                         ("cloudctl, in-process cache", t_warm, c_warm)):
         print(f"{label:40s} {t * 1000:9.1f} {c * 1000:9.1f}   {t_pandas / t:5.1f}x {c_pandas / c:5.1f}x")
     print(f"results identical for {len(ref)} (region, level) cells")

@@ -16,6 +16,7 @@ from .conftest import POLICY
 
 @pytest.fixture
 def db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    open_store(sqlite_url).dispose()  # only `cloudctl init` creates a store from the CLI
     monkeypatch.setenv("CLOUDCTL_DB", sqlite_url)
     monkeypatch.setenv("CLOUDCTL_AS", "boss")
     return sqlite_url

@@ -12,6 +12,7 @@ from tests.cloud.helpers import run_cli
 
 
 def test_dept_lifecycle_allocates_subnets_and_audits(db_url: str) -> None:
+    open_store(db_url).dispose()  # only `cloudctl init` creates a store from the CLI
     r = run_cli(["ipam", "pool", "add", "10.40.0.0/22", "--name", "departments"], db_url)
     assert r.returncode == 0, r.stderr
     r = run_cli(["dept", "create", "Finance Bureau", "--code", "finance", "--division", "110000",

@@ -19,6 +19,7 @@ from .test_import import BAD_CASES
 
 @pytest.fixture
 def imported(db_url: str, run_cli, fixture_paths: list[Path]) -> str:  # type: ignore[no-untyped-def]
+    open_store(db_url).dispose()  # only `cloudctl init` creates a store from the CLI
     r = run_cli("--db", db_url, "divisions", "import", *map(str, fixture_paths), "--format", "json")
     assert r.code == 0, r.err
     data = json.loads(r.out)
@@ -27,6 +28,7 @@ def imported(db_url: str, run_cli, fixture_paths: list[Path]) -> str:  # type: i
 
 
 def test_import_prints_counts_per_level(db_url: str, run_cli, fixture_paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    open_store(db_url).dispose()
     r = run_cli("--db", db_url, "divisions", "import", *map(str, fixture_paths[:3]), "--format", "csv")
     assert r.code == 0, r.err
     rows = list(csv.DictReader(io.StringIO(r.out)))
@@ -37,6 +39,7 @@ def test_import_prints_counts_per_level(db_url: str, run_cli, fixture_paths: lis
 
 
 def _import_fixtures(url: str, run_cli) -> None:  # type: ignore[no-untyped-def]
+    open_store(url).dispose()
     r = run_cli("--db", url, "divisions", "import", *(str(fixture_path(n)) for n in FIXTURE_ROWS))
     assert r.code == 0, r.err
 
@@ -115,6 +118,7 @@ def test_kinds_lists_counts(imported: str, run_cli) -> None:  # type: ignore[no-
 
 def test_cli_process_exits_2_without_traceback(sqlite_url: str, write_variant) -> None:  # type: ignore[no-untyped-def]
     broken = write_variant("cities", {3: '15O1,"呼和浩特市",15'})
+    open_store(sqlite_url).dispose()
     r = subprocess.run([sys.executable, "-m", "cloudctl", "--db", sqlite_url, "divisions", "import",
                         str(fixture_path("provinces")), str(broken)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 2, r.stderr

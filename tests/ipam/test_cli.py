@@ -6,9 +6,12 @@ import json
 
 import pytest
 
+from cloudctl.store import open_store
+
 
 @pytest.fixture
 def db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    open_store(sqlite_url).dispose()  # only `cloudctl init` creates a store from the CLI
     monkeypatch.setenv("CLOUDCTL_DB", sqlite_url)
     monkeypatch.setenv("CLOUDCTL_AS", "ops-alice")
     return sqlite_url

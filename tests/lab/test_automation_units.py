@@ -14,6 +14,7 @@ import yaml
 
 from cloudctl.automation.inventory import ManagedHost, as_yaml_inventory, build_inventory, division_groups
 from cloudctl.automation.results import RunTally
+from cloudctl.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -160,6 +161,7 @@ def test_every_playbook_passes_ansible_lint(tmp_path: Path) -> None:
 
 
 def test_cli_inventory_needs_list_or_host(tmp_path: Path) -> None:
+    open_store(f"sqlite:///{tmp_path / 'x.sqlite3'}").dispose()  # only `cloudctl init` creates one from the CLI
     out = subprocess.run([sys.executable, "-m", "cloudctl", "--db", f"sqlite:///{tmp_path / 'x.sqlite3'}",
                           "inventory"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "--list" in out.stderr
@@ -183,6 +185,7 @@ def test_the_sample_static_inventory_parses(tmp_path: Path) -> None:
 
 def test_deploy_of_an_unknown_gateway_is_bad_input(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    open_store(db).dispose()  # only `cloudctl init` creates a store from the CLI
     for args in (["gateway", "deploy", "no-such-gateway"], ["gateway", "confirm", "no-such-gateway"],
                  ["gateway", "deploy", str(tmp_path / "missing.yaml")]):
         out = subprocess.run([sys.executable, "-m", "cloudctl", "--db", db, *args], capture_output=True, text=True,

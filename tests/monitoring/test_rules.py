@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from cloudctl.cli.main import main as cli_main
+from cloudctl.store import open_store
 from tests.monitoring.conftest import MONITORING, need
 
 ALERTS = {"TownshipLinkDown", "AgentSilent", "CoverageBehindTargetPace", "DepartmentQuotaAbove90Percent",
@@ -54,6 +55,7 @@ def test_config_checks_with_targets_written_by_the_cli(tmp_path: Path, sqlite_ur
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     conf = tmp_path / "monitoring"
     shutil.copytree(MONITORING, conf, ignore=shutil.ignore_patterns("targets", "dashboards"))
+    open_store(sqlite_url).dispose()  # only `cloudctl init` creates a store from the CLI
     with pytest.raises(SystemExit) as e:
         cli_main(["--db", sqlite_url, "monitoring", "targets", "--out", str(conf / "targets"),
                   "--api", "127.0.0.1:8480", "--format", "json"])
