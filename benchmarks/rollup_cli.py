@@ -14,7 +14,8 @@ interpreter; every pair's two JSON outputs must give the same numbers. Prints th
 it, and `cloudctl --help`'s whole-process time (goal < 0.1 s).
 
   python3 benchmarks/rollup_cli.py [--shared DIR] [--work DIR] [--links N] [--pairs P] [--as-of D]
-Env: CLOUDCTL_SHARED (default: ../shared beside the repository), CLOUDCTL_BENCH_WORK.
+Env: CLOUDCTL_SHARED (default: shared/ beside the repository, or beside its worktree folder),
+CLOUDCTL_BENCH_WORK (default /tmp/cloudctl-bench/rollup-cli).
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def cloudctl_command() -> list[str]:
         if (folder / "cloudctl").is_file():
             return [str(folder / "cloudctl")]
     return [sys.executable, "-m", "cloudctl"]
+
+
+def default_shared() -> Path:
+    if env := os.environ.get("CLOUDCTL_SHARED"):
+        return Path(env)
+    beside = [REPO.parent / "shared", REPO.parent.parent / "shared"]  # a clone; a worktree in wt/NAME
+    return next((p for p in beside if (p / "data" / "divisions").is_dir()), beside[0])
 
 
 def child_env() -> dict[str, str]:
@@ -119,7 +127,7 @@ def prepare(args: argparse.Namespace, divisions: Path, work: Path) -> str:
     cli = cloudctl_command()
     for step in (["init", "--format", "json"], ["divisions", "import", str(divisions / "villages.csv.gz")],
                  ["links", "import", str(links)]):
-        wall, _ = run([*cli, "--db", url, "--as", "benchmark", *step])
+        wall, _ = run([*cli, "--db", url, *step])
         print(f"set-up: cloudctl {' '.join(step[:2])} ... {wall:.1f} s", flush=True)
     stamp.write_text(inputs)
     return url
@@ -183,8 +191,9 @@ def baseline_phases(cmd: list[str], repeat: int) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", type=Path, default=Path(os.environ.get("CLOUDCTL_SHARED", REPO.parent / "shared")),
-                    help="the shared folder holding data/divisions/*.csv.gz")
+    ap.add_argument("--shared", type=Path, default=default_shared(),
+                    help="the shared folder holding data/divisions/*.csv.gz (default: $CLOUDCTL_SHARED, else "
+                         "shared/ beside the repository or beside its worktree folder)")
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("CLOUDCTL_BENCH_WORK",
                                                                      "/tmp/cloudctl-bench/rollup-cli")))
     ap.add_argument("--links", type=int, default=120_000)
