@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from cloudctl.api.docs_pages import ASSET_TYPES, ASSETS
+from cloudctl.store import open_store
 from tests.agent.test_agent_e2e import _free_port, _wait
 from tests.reports.browser import FLAGS, chromium_binary
 
@@ -95,6 +96,7 @@ def serve(tmp_path: Path) -> Iterator[Any]:
     def start(*extra: str) -> int:
         port = _free_port()
         db = f"sqlite:///{tmp_path / f'docs-{port}.sqlite3'}"
+        open_store(db).dispose()  # only `cloudctl init` creates a store from the CLI
         procs.append(subprocess.Popen([sys.executable, "-m", "cloudctl", "--db", db, "serve", "--port", str(port),
                                        "--log-level", "warning", *extra],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
