@@ -6,9 +6,6 @@ bulk upsert). Bulk paths use the DB-API cursor's executemany, never one ORM obje
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -21,8 +18,10 @@ from sqlalchemy import Connection, select, update
 from cloudctl.audit import Actor, record_change
 from cloudctl.coverage.model import LINK_TYPES
 from cloudctl.errors import ConflictError, InputError, NotFoundError
+from cloudctl.inputs.csvfiles import read_csv
 from cloudctl.store import Store
 from cloudctl.store.tables.coverage import link as link_table
+from cloudctl.values import MAX_NAME, control_character, parse_iso_date
 
 COLUMNS: tuple[str, ...] = ("link_id", "division_code", "link_type", "bandwidth_mbps", "activated_on",
                             "retired_on", "provider")
@@ -64,16 +63,22 @@ class ImportResult:
 
 
 def parse_date(text: str, field: str) -> date:
+    """YYYY-MM-DD strictly (20190501 is refused); ValueError naming the field."""
     try:
-        return date.fromisoformat(text)
-    except ValueError as e:
-        raise ValueError(f"{field} must be a date YYYY-MM-DD, got {text!r}") from e
+        return parse_iso_date(text, field)
+    except InputError as e:
+        raise ValueError(f"{field} must be a date YYYY-MM-DD, got {text[:40]!r}") from e
 
 
 def check_record(rec: LinkRecord) -> tuple[str, str] | None:
     """The first problem with a record as (field, message), or None. Division existence is checked apart."""
     if not rec.link_id or len(rec.link_id) > 64:
         return "link_id", "link_id must be 1 to 64 characters"
+    for name, text in (("link_id", rec.link_id), ("provider", rec.provider)):
+        if text and (bad := control_character(text)) is not None:
+            return name, f"{name} contains the control character U+{ord(bad):04X}"
+    if rec.provider and len(rec.provider) > MAX_NAME:
+        return "provider", f"provider is {len(rec.provider):,} characters long (at most {MAX_NAME})"
     if not (rec.division_code.isdigit() and len(rec.division_code) in (2, 4, 6, 9, 12)):
         return "division_code", f"division_code must be 2, 4, 6, 9 or 12 digits, got {rec.division_code!r}"
     if rec.link_type not in LINK_TYPES:
@@ -87,83 +92,61 @@ def check_record(rec: LinkRecord) -> tuple[str, str] | None:
     return None
 
 
-def _record_from_row(row: list[str]) -> LinkRecord:
-    """A record from CSV cells; ValueError('field|message') on a cell that does not parse."""
+def _record_from_row(row: list[str], dates: dict[str, date]) -> LinkRecord:
+    """A record from CSV cells; ValueError('field|message') on a cell that does not parse.
+    DATES caches the dates parsed so far (a links file repeats few thousand of them)."""
     link_id, code, ltype, bw, act, ret, provider = (c.strip() for c in row)
     try:
         bandwidth = float(bw)
     except ValueError:
-        raise ValueError(f"bandwidth_mbps|bandwidth_mbps must be a positive number, got {bw!r}") from None
-    try:
-        activated = parse_date(act, "activated_on")
-    except ValueError as e:
-        raise ValueError(f"activated_on|{e}") from None
-    try:
-        retired = parse_date(ret, "retired_on") if ret else None
-    except ValueError as e:
-        raise ValueError(f"retired_on|{e}") from None
-    return LinkRecord(link_id, code, ltype, bandwidth, activated, retired, provider or None)
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # type: ignore[return-value]
-    return path.open("r", encoding="utf-8-sig", newline="")
+        raise ValueError(f"bandwidth_mbps|bandwidth_mbps must be a positive number, got {bw[:40]!r}") from None
+    for field, text in (("activated_on", act), ("retired_on", ret)):
+        if text and text not in dates:
+            try:
+                dates[text] = parse_date(text, field)
+            except ValueError as e:
+                raise ValueError(f"{field}|{e}") from None
+    return LinkRecord(link_id, code, ltype, bandwidth, dates[act] if act else None,  # type: ignore[arg-type]
+                      dates[ret] if ret else None, provider or None)
 
 
 def read_links_csv(path: str | Path, progress: Callable[[int], object] | None = None) -> list[tuple[int, LinkRecord]]:
-    """Parse and check a links CSV: (line number, record) pairs, or InputError at file:line:column.
-
-    progress(n) is called after every PROGRESS_STEP rows."""
-    path = Path(path)
-    name = str(path)
-    if not path.is_file():
-        raise InputError("no such file", file=name)
+    """Parse and check a links CSV (plain or gzip, cloudctl.inputs.csvfiles): (line number, record)
+    pairs, or InputError at file:line:column. progress(n) is called after every PROGRESS_STEP rows."""
+    table = read_csv(path)
+    table.check_header(COLUMNS)
+    name = table.path
     col = {f: i + 1 for i, f in enumerate(COLUMNS)}
     out: list[tuple[int, LinkRecord]] = []
     seen: dict[str, int] = {}
-    try:
-        with _open_text(path) as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise InputError("empty file: expected a header row", file=name, line=1,
-                                 hint="header: " + ",".join(COLUMNS))
-            header = [h.strip() for h in header]
-            if header != list(COLUMNS):
-                extra = [h for h in header if h not in COLUMNS]
-                missing = [c for c in COLUMNS if c not in header]
-                what = (f"unknown column {extra[0]!r}" if extra else f"missing column {missing[0]!r}" if missing
-                        else "columns in the wrong order")
-                raise InputError(f"bad header: {what}", file=name, line=1,
-                                 column=header.index(extra[0]) + 1 if extra else None,
-                                 hint="the header must be exactly: " + ",".join(COLUMNS))
-            for row in reader:
-                line = reader.line_num
-                if not row or all(not c.strip() for c in row):
-                    continue
-                if len(row) != len(COLUMNS):
-                    raise InputError(f"expected {len(COLUMNS)} fields, got {len(row)}", file=name, line=line,
-                                     hint="header: " + ",".join(COLUMNS))
-                try:
-                    rec = _record_from_row(row)
-                except ValueError as e:
-                    field, msg = str(e).split("|", 1)
-                    raise InputError(msg, file=name, line=line, column=col[field], field=field) from None
-                if problem := check_record(rec):
-                    field, msg = problem
-                    raise InputError(msg, file=name, line=line, column=col[field], field=field)
-                if rec.link_id in seen:
-                    raise InputError(f"duplicate link_id {rec.link_id!r} (first on line {seen[rec.link_id]})",
-                                     file=name, line=line, column=col["link_id"], field="link_id")
-                seen[rec.link_id] = line
-                out.append((line, rec))
-                if progress and len(out) % PROGRESS_STEP == 0:
-                    progress(PROGRESS_STEP)
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text: {e}", file=name, hint="save the file as UTF-8 CSV") from e
-    except csv.Error as e:
-        raise InputError(f"malformed CSV: {e}", file=name) from e
+    dates: dict[str, date] = {}
+    lines = table.row_lines()
+    for row_number, row in enumerate(table.rows):
+        line = lines[row_number]
+        if all(not c.strip() for c in row):
+            continue
+        if len(row) != len(COLUMNS):
+            raise InputError(f"expected {len(COLUMNS)} fields, got {len(row)}", file=name, line=line,
+                             hint="header: " + ",".join(COLUMNS))
+        try:
+            rec = _record_from_row(row, dates)
+        except ValueError as e:
+            field, msg = str(e).split("|", 1)
+            hint = "YYYY-MM-DD, e.g. 2015-05-31" if field.endswith("_on") else None
+            raise InputError(msg, file=name, line=line, column=col[field], field=field, hint=hint) from None
+        if not rec.activated_on:
+            raise InputError("activated_on is required", file=name, line=line, column=col["activated_on"],
+                             field="activated_on", hint="a date YYYY-MM-DD")
+        if problem := check_record(rec):
+            field, msg = problem
+            raise InputError(msg, file=name, line=line, column=col[field], field=field)
+        if rec.link_id in seen:
+            raise InputError(f"duplicate link_id {rec.link_id!r} (first on line {seen[rec.link_id]})",
+                             file=name, line=line, column=col["link_id"], field="link_id")
+        seen[rec.link_id] = line
+        out.append((line, rec))
+        if progress and len(out) % PROGRESS_STEP == 0:
+            progress(PROGRESS_STEP)
     return out
 
 

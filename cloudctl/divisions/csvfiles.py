@@ -1,18 +1,16 @@
 """Reading the official division-code CSV files into columns, checking each one.
 
 The five files (provinces, cities, areas, streets, villages; SOURCE.md in data/) are told
-apart by their header. A file is read whole into columns and checked column by column
-(C-speed joins, sets and maps); only when a check fails is the offending row located, and
-its physical line reported. Every problem is an InputError naming file, line and field.
+apart by their header. A file is read whole by cloudctl.inputs.csvfiles (plain or gzip,
+strict quoting, bounded fields) into columns and checked column by column (C-speed joins,
+sets and maps; names: one line of printable text); only when a check fails is the
+offending row located, and its physical line reported. Every problem is an InputError
+naming file, line and field.
 """
 
 from __future__ import annotations
 
-import csv
 import gc
-import gzip
-import io
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from typing import Any
 
 from cloudctl.divisions.codes import CODE_LENGTHS, LEVEL_NAMES, code_problem
 from cloudctl.errors import InputError
+from cloudctl.inputs.csvfiles import CsvTable, parse_csv, read_csv_text
 
 
 @dataclass(frozen=True)
@@ -54,8 +53,7 @@ class DivisionFile:
     codes: list[str]
     names: list[str]
     parents: list[str] | None
-    _records: list[int] | None  # CSV record number (header = 0) of each row; None: row + 1
-    _text: str
+    table: CsvTable  # where rows came from (line numbers for errors)
 
     @property
     def level(self) -> int:
@@ -66,47 +64,18 @@ class DivisionFile:
 
     def line_of(self, row: int) -> int:
         """The physical line (1-based) where data row ROW starts (only called on errors)."""
-        record = self._records[row] if self._records is not None else row + 1
-        reader = csv.reader(io.StringIO(self._text))
-        last_line = 0
-        for i, _ in enumerate(reader):
-            if i == record:
-                return last_line + 1
-            last_line = reader.line_num
-        return last_line + 1
+        return self.table.line_of(row)
 
     def error(self, row: int, message: str, *, field: str | None = None, hint: str | None = None) -> InputError:
         column = self.format.columns.index(field) + 1 if field in self.format.columns else None
         return InputError(message, file=self.path, line=self.line_of(row), column=column, field=field, hint=hint)
 
 
-def _decode(path: Path, display: str) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=display, hint="check the path") from None
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", file=display) from e
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise InputError(f"not a readable gzip file: {e}", file=display,
-                             hint="re-download the file or decompress it yourself") from e
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        raise InputError(f"not UTF-8 text (byte {e.start})", file=display, line=line,
-                         hint="save the file as UTF-8 (official files are UTF-8)") from e
-
-
 def _format_for(header: list[str], display: str) -> FileFormat:
-    columns = [c.strip() for c in header]
-    fmt = _BY_COLUMNS.get(frozenset(columns))
-    if fmt is None or len(columns) != len(fmt.columns):
+    fmt = _BY_COLUMNS.get(frozenset(header))
+    if fmt is None or len(header) != len(fmt.columns):
         expected = "; ".join(f"{f.name}: {','.join(f.columns)}" for f in FORMATS)
-        raise InputError(f"unrecognised header {','.join(columns)!r}", file=display, line=1,
+        raise InputError(f"unrecognised header {','.join(header)[:200]!r}", file=display, line=1,
                          hint=f"a division file has one of these headers: {expected}")
     return fmt
 
@@ -115,9 +84,9 @@ def read_division_file(path: str | Path, display: str | None = None) -> Division
     """Read and check one official division CSV (plain or gzip); InputError on any problem."""
     path = Path(path)
     display = display or str(path)
-    text = _decode(path, display)
+    text = read_csv_text(path, display)
     with paused_gc():
-        return _parse(text, display)
+        return _parse(parse_csv(text, display), display)
 
 
 @contextmanager
@@ -132,37 +101,18 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _parse(text: str, display: str) -> DivisionFile:
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise InputError("the file is empty: no header", file=display, line=1,
-                         hint="the first line names the columns, e.g. code,name,provinceCode")
-    fmt = _format_for(rows[0], display)
-    columns = [c.strip() for c in rows[0]]
-    records = None
-    body = rows[1:]
-    if [] in body:  # blank lines: skip them, remember where the rows were
-        records = [i for i, r in enumerate(rows) if r and i > 0]
-        body = [rows[i] for i in records]
-    width = len(fmt.columns)
-    file = DivisionFile(display, fmt, [], [], None, records, text)
-    if body and (min(map(len, body)) != width or max(map(len, body)) != width):
-        row = next(i for i, r in enumerate(body) if len(r) != width)
-        raise file.error(row, f"{len(body[row])} fields where the header has {width}",
-                         hint="quote names that contain commas; remove stray commas")
-    cols = list(zip(*body, strict=True)) if body else [() for _ in range(width)]
-    del rows, body
-    strip = any(ch in text for ch in (" ", "\t", "\u3000", "\xa0"))  # else nothing to strip anywhere
-    by_name = {name: [v.strip() for v in cols[i]] if strip else list(cols[i]) for i, name in enumerate(columns)}
-    file.codes = by_name["code"]
-    file.names = by_name["name"]
+def _parse(table: CsvTable, display: str) -> DivisionFile:
+    fmt = _format_for(table.header, display)
+    table.check_width(hint="quote names that contain commas; remove stray commas")
+    file = DivisionFile(display, fmt, table.column("code"), table.column("name"), None, table)
     code_matrix = _check_codes(file, file.codes, "code", CODE_LENGTHS[fmt.level - 1])
     _check_names(file)
     if fmt.parent_column:
-        file.parents = by_name[fmt.parent_column]
+        file.parents = table.column(fmt.parent_column)
         _check_prefix(file, code_matrix, file.parents, fmt.parent_column)
     for column in fmt.ancestor_columns:
-        _check_prefix(file, code_matrix, by_name[column], column)
+        _check_prefix(file, code_matrix, table.column(column), column)
+    table.rows, table._columns = [], None  # the columns hold the data now; the text stays for line numbers
     return file
 
 
@@ -204,11 +154,11 @@ def _check_codes(file: DivisionFile, codes: list[str], field: str, length: int) 
 
 
 def _check_names(file: DivisionFile) -> None:
-    if not file.names or min(map(len, file.names)) > 0:
-        return
-    row = file.names.index("")
-    raise file.error(row, f"division {file.codes[row]} has an empty name", field="name",
-                     hint="every division needs its official name")
+    if file.names and min(map(len, file.names)) == 0:
+        row = file.names.index("")
+        raise file.error(row, f"division {file.codes[row]} has an empty name", field="name",
+                         hint="every division needs its official name")
+    file.table.check_text(file.names, "name")
 
 
 def _check_prefix(file: DivisionFile, code_matrix: Any, values: Sequence[str], column: str) -> None:

@@ -170,11 +170,11 @@ def read_input_bytes(path: str | Path, *, what: str = "input", max_bytes: int = 
 
 def decode_utf8(data: bytes, file: str | None) -> str:
     """Strict UTF-8 (a leading BOM is dropped); a bad byte is an error at its line and column."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8")
+        return str(memoryview(data)[start:], "utf-8")  # no copy of the bytes
     except UnicodeDecodeError as e:
+        data = data[start:]
         line_start = data.rfind(b"\n", 0, e.start) + 1
         column = len(data[line_start:e.start].decode("utf-8", "replace")) + 1
         raise InputError(f"not UTF-8 text: byte 0x{data[e.start]:02x} cannot be decoded", file=file,

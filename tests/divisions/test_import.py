@@ -170,7 +170,7 @@ def test_not_utf8_and_missing_file_are_input_errors(sqlite_store: Store, actor: 
     with pytest.raises(InputError) as e:
         import_division_files(store, [gbk], actor)
     assert "UTF-8" in e.value.message and e.value.line == 2
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="no such CSV file"):
         import_division_files(store, [tmp_path / "nope.csv"], actor)
     assert _count(store) == 0
 
@@ -217,16 +217,20 @@ def test_failure_after_the_bulk_insert_rolls_everything_back(store: Store, actor
 
 def test_names_that_need_escaping_survive_the_bulk_path(store: Store, actor: Actor, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backslashes, tabs and quotes in names: COPY's text fast path must fall back, not corrupt them."""
+    """Backslashes, commas and quotes in names: COPY's text fast path must fall back, not corrupt them.
+    (Tabs and other control characters never get this far: names are one line of printable text.)"""
     from cloudctl.divisions import bulk
 
     monkeypatch.setattr(bulk, "BULK_ROWS", 1)
     path = tmp_path / "provinces.csv"
-    path.write_text('code,name\n11,"北京\\N市"\n12,"天津\t市"\n13,"河北""省"""\n14,"\\N"\n', encoding="utf-8")
+    path.write_text('code,name\n11,"北京\\N市"\n12,"天津,市"\n13,"河北""省"""\n14,"\\N"\n', encoding="utf-8")
     import_division_files(store, [path], actor)
     with store.connect() as conn:
         names = dict(conn.execute(select(division.c.code, division.c.name)).all())
-    assert names == {"11": "北京\\N市", "12": "天津\t市", "13": '河北"省"', "14": "\\N"}
+    assert names == {"11": "北京\\N市", "12": "天津,市", "13": '河北"省"', "14": "\\N"}
+    path.write_text('code,name\n11,"天津\t市"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="control character U\\+0009"):
+        import_division_files(store, [path], actor)
 
 
 def test_bom_crlf_spaces_and_column_order_are_accepted(sqlite_store: Store, actor: Actor, tmp_path: Path) -> None:
