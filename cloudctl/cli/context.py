@@ -71,7 +71,9 @@ def _running_command_creates_store() -> bool:
 
 
 def _echo_error(text: str) -> None:
-    click.echo(f"error: {text}", err=True)
+    from cloudctl.cli.output import printable  # messages quote outside values: no raw escape sequences
+
+    click.echo(f"error: {printable(text, keep_newlines=True)}", err=True)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.output import OUTPUT_DIR, emit_json, emit_rows, format_option, progress_bar
 
 
 class _IsoDate(click.ParamType):
@@ -59,7 +59,7 @@ def print_report_summary(data: dict[str, Any], out: Path, files: list[Path], fmt
 @click.command("report")
 @click.option("--as-of", type=ISO_DATE, default=None, help="Date of the figures (default: today).")
 @click.option("--region", metavar="CODE", help="A division code (default: the whole country).")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", "out", type=OUTPUT_DIR, default=None,
               help="Output directory (default: coverage_reports/<region|country>-<date>).")
 @click.option("--from", "trend_from", type=ISO_DATE, default=date(2009, 1, 1), show_default=True,
               help="Start of the trend chart.")
@@ -83,7 +83,10 @@ def report(app: AppContext, as_of: date | None, region: str | None, out: Path | 
     from cloudctl.coverage.report import ReportOptions, build_report, write_report
 
     as_of = as_of or date.today()
-    out = out or default_out(region, as_of)
+    if out is None:
+        from cloudctl.inputs.paths import check_output_dir
+
+        out = check_output_dir(default_out(region, as_of), create_parents=True)
     opts = ReportOptions(as_of=as_of, region=region, trend_start=trend_from, trend_every=every,
                          plan_level=plan_level, plan_limit=plan_limit, drilldown_plan_limit=page_plan_limit,
                          drilldown=not no_drilldown, exclude_kinds=exclude_kinds)

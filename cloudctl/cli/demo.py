@@ -10,11 +10,11 @@ import click
 from cloudctl.cli.context import AppContext, creates_store, pass_app
 from cloudctl.cli.coverage_report import ISO_DATE
 from cloudctl.cli.guard import requires
-from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.output import OutputPath, emit_json, emit_rows, format_option, progress_bar
 
 
 @click.command("demo")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out", type=OutputPath("dir", create_parents=True),
               default=Path("coverage_reports") / "demo", show_default=True, help="Report directory.")
 @click.option("--as-of", type=ISO_DATE, default=None, help="Date of the report's figures (default: today).")
 @click.option("--seed", type=int, default=None, help="Seed of the generated history (default: the fixed one).")

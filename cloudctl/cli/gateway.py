@@ -14,7 +14,7 @@ import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.guard import requires
-from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.output import OUTPUT_FILE, emit_json, emit_rows, format_option
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -148,9 +148,9 @@ def diff(old: str, new: str, at: dt.datetime | None, fmt: str) -> None:
 
 @gateway.command(name="compile")
 @click.argument("source", metavar="FILE")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the ruleset here (default: stdout).")
+@click.option("-o", "--output", type=OUTPUT_FILE, help="Write the ruleset here (default: stdout).")
 @at_option
-def compile_cmd(source: str, output: str | None, at: dt.datetime | None) -> None:
+def compile_cmd(source: str, output: Any, at: dt.datetime | None) -> None:
     """The nftables ruleset (one `nft -f` file replacing table inet cloudctl_gw atomically)."""
     from cloudctl.gateway.compile import compile_ruleset
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.output import emit_rows, format_option
+from cloudctl.cli.output import OUTPUT_DIR, emit_rows, format_option
 
 
 @click.group()
@@ -16,7 +16,7 @@ def monitoring() -> None:
 
 
 @monitoring.command("targets")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=OUTPUT_DIR, required=True,
               help="Directory prometheus.yml's file_sd_configs read (e.g. monitoring/targets).")
 @click.option("--api", "api", multiple=True, default=["127.0.0.1:8480"], show_default=True,
               metavar="HOST:PORT", help="Where `cloudctl serve` listens (repeatable).")

@@ -6,7 +6,7 @@ import click
 
 from cloudctl.cli.cloud import cloud_option, open_cloud
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.output import emit_rows, format_option
+from cloudctl.cli.output import OUTPUT_FILE, emit_rows, format_option
 
 
 @click.group()
@@ -18,7 +18,7 @@ def usage() -> None:
 @click.option("--from", "start_text", required=True, metavar="TIME", help="Period start (ISO 8601, UTC if no offset).")
 @click.option("--to", "end_text", required=True, metavar="TIME", help="Period end (ISO 8601).")
 @click.option("--dept", "depts", multiple=True, metavar="CODE", help="Only these departments (repeatable).")
-@click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
+@click.option("--html", "html_path", type=OUTPUT_FILE,
               help="Also write a self-contained HTML page with a chart to this file.")
 @cloud_option
 @format_option()

@@ -5,8 +5,6 @@ Each renderer is a pure function (data dict -> text); write_report puts the file
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 from collections.abc import Iterator
@@ -14,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudctl.coverage.report.charts import percent
+from cloudctl.inputs.csvout import csv_text  # no spreadsheet formulas in names
 
 CSV_COLUMNS = ("section", "date", "parent_code", "code", "name", "level", "total", "covered", "ratio",
                "target_ratio", "target_by", "still_to_connect", "per_month")
@@ -54,21 +53,12 @@ def coverage_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def render_csv(data: dict[str, Any]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(coverage_rows(data))
-    return buf.getvalue()
+    return csv_text(CSV_COLUMNS, coverage_rows(data))
 
 
 def render_plan_csv(entries: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(PLAN_COLUMNS)
-    for e in entries:
-        writer.writerow([e["rank"], e["code"], e["name"], e["kind"], e["province"], e["county"],
-                         f"{e['score']:.4f}", "; ".join(e["reasons"])])
-    return buf.getvalue()
+    return csv_text(PLAN_COLUMNS, ([e["rank"], e["code"], e["name"], e["kind"], e["province"], e["county"],
+                                    f"{e['score']:.4f}", "; ".join(e["reasons"])] for e in entries))
 
 
 def _md(text: Any) -> str:

@@ -1,0 +1,101 @@
+"""What reaches a terminal or a spreadsheet: escaped, readable, ASCII in pipes, no formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+
+from cloudctl.cli import output
+from cloudctl.inputs.csvout import csv_text, safe_cell
+
+HOSTILE = "x\x1b[31mred [bold]b[/bold] \u202eevil\x00"
+ROWS = [
+    {"id": 1, "name": "北京市", "policy": {"kinds": ["quota-increase"], "max": {"vcpus": 4, "ram": 8192}}},
+    {"id": 2, "name": HOSTILE, "policy": [1, 2]},
+    {"id": -3.5, "name": "=cmd|' /C calc'!A0", "policy": "-5"},
+]
+
+
+def test_the_unsafe_class_is_exactly_the_control_format_and_separator_categories() -> None:
+    unsafe = {cp for cp in range(sys.maxunicode + 1)
+              if unicodedata.category(chr(cp)) in ("Cc", "Cf", "Zl", "Zp", "Cs")}
+    matched = {cp for cp in range(sys.maxunicode + 1) if output._UNSAFE.match(chr(cp))}
+    assert matched == unsafe
+
+
+def test_printable_escapes_and_keeps_the_rest() -> None:
+    assert output.printable(HOSTILE) == "x\\x1b[31mred [bold]b[/bold] \\u202eevil\\x00"
+    assert output.printable("北京\u3000市\ue170") == "北京\u3000市\ue170"
+    assert output.printable("a\nb\x07", keep_newlines=True) == "a\nb\\x07"
+
+
+def test_nested_values_read_as_text() -> None:
+    assert output.readable(ROWS[0]["policy"]) == "kinds: [quota-increase], max: {vcpus: 4, ram: 8192}"
+    assert output.readable([1, {"a": None}]) == "1, {a: }"
+    assert output.readable(2.50) == "2.5" and output.readable(None) == ""
+
+
+def test_table_in_a_pipe_is_ascii_aligned_and_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    output.emit_rows(ROWS, ["id", "name", "policy"], "table", title="t [red]x")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "t [red]x"
+    assert set(lines[2]) <= {"-", " "}
+    frame = "".join(ch for line in lines for ch in line if not ch.isalnum() and ord(ch) > 127)
+    assert frame == "", "only ASCII around the values"
+    assert "x\\x1b[31mred [bold]b[/bold] \\u202eevil\\x00" in lines[4]
+    columns = [output._width(line[:line.index(word)]) for line, word in ((lines[3], "kinds"), (lines[4], "1, 2"))]
+    assert columns[0] == columns[1]  # 北京市 is six columns wide: still aligned
+    assert "\x1b" not in "\n".join(lines)
+
+
+def test_table_on_a_terminal_shows_values_as_text() -> None:
+    """A real pseudo-terminal: rich renders, but a value's escape sequence and markup stay inert."""
+    code = ("from cloudctl.cli.output import emit_rows; "
+            f"emit_rows([{{'hostname': {HOSTILE!r}}}], ['hostname'], 'table')")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=follower, stderr=subprocess.PIPE,
+                            env={**os.environ, "COLUMNS": "200", "TERM": "xterm"})
+    os.close(follower)
+    chunks = []
+    while select.select([leader], [], [], 30)[0]:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.wait(timeout=30) == 0, proc.stderr.read() if proc.stderr else ""
+    text = b"".join(chunks).decode()
+    assert "\\x1b[31mred [bold]b[/bold] \\u202eevil\\x00" in text
+    assert "\x1b[31mred" not in text and "\u202e" not in text and "\x00" not in text
+
+
+def test_csv_output_neutralises_formulas_only_in_text_cells(capsys: pytest.CaptureFixture[str]) -> None:
+    output.emit_rows(ROWS, ["id", "name", "policy"], "csv")
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[1][2] == "kinds: [quota-increase], max: {vcpus: 4, ram: 8192}"
+    assert rows[3] == ["-3.5", "'=cmd|' /C calc'!A0", "-5"]
+    for text in ("=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "-1+cmd|' /C calc'!A0"):
+        assert safe_cell(text) == "'" + text
+    for value in (-5, -2.5, "-5", "+1.5", "-2.5e3", "", None, "a=b", "北京"):
+        assert safe_cell(value) == ("" if value is None else value)
+    assert csv_text(["a", "b"], [{"a": "=x", "b": 1}, ["@y", None]]) == "a,b\n'=x,1\n'@y,\n"
+
+
+def test_json_output_is_valid_and_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    output.emit_rows(ROWS, ["id", "name", "policy"], "json")
+    text = capsys.readouterr().out
+    assert json.loads(text) == ROWS
+    assert not any(ch in text for ch in ("\x1b", "\u202e", "\x00"))
+    assert "北京市" in text
