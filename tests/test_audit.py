@@ -8,6 +8,7 @@ from sqlalchemy import delete, insert, select, text, update
 from cloudctl.audit import Actor, list_entries, record_change, verify_chain
 from cloudctl.audit.chain import entry_hash
 from cloudctl.store.tables.core import audit_head, audit_log
+from tests.audit.tamper import as_database_owner
 
 
 def _write(store, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -30,6 +31,7 @@ def test_intact_chain_verifies(store) -> None:  # type: ignore[no-untyped-def]
 def test_edited_row_is_named(store) -> None:  # type: ignore[no-untyped-def]
     _write(store, 5)
     with store.begin() as conn:
+        as_database_owner(conn)  # on PostgreSQL the audit tables are append-only for everyone else
         conn.execute(update(audit_log).where(audit_log.c.seq == 3).values(after='{"v": 99}'))
     with store.connect() as conn:
         report = verify_chain(conn)
@@ -39,6 +41,7 @@ def test_edited_row_is_named(store) -> None:  # type: ignore[no-untyped-def]
 def test_edit_with_recomputed_hash_breaks_the_next_link(store) -> None:  # type: ignore[no-untyped-def]
     _write(store, 5)
     with store.begin() as conn:
+        as_database_owner(conn)
         row = dict(conn.execute(select(audit_log).where(audit_log.c.seq == 2)).one()._mapping)
         row["actor"] = "mallory"
         row["hash"] = entry_hash(row)
@@ -51,6 +54,7 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(store) -> None:  # type:
 def test_deleted_middle_row_is_named(store) -> None:  # type: ignore[no-untyped-def]
     _write(store, 5)
     with store.begin() as conn:
+        as_database_owner(conn)
         conn.execute(delete(audit_log).where(audit_log.c.seq == 2))
     with store.connect() as conn:
         report = verify_chain(conn)
@@ -60,6 +64,7 @@ def test_deleted_middle_row_is_named(store) -> None:  # type: ignore[no-untyped-
 def test_deleted_tail_is_detected_through_the_head(store) -> None:  # type: ignore[no-untyped-def]
     _write(store, 5)
     with store.begin() as conn:
+        as_database_owner(conn)
         conn.execute(delete(audit_log).where(audit_log.c.seq == 5))
     with store.connect() as conn:
         report = verify_chain(conn)
@@ -69,6 +74,7 @@ def test_deleted_tail_is_detected_through_the_head(store) -> None:  # type: igno
 def test_inserted_row_is_named(store) -> None:  # type: ignore[no-untyped-def]
     _write(store, 3)
     with store.begin() as conn:
+        as_database_owner(conn)
         # shift rows 2..3 up and insert a forged row 2 with a valid-looking own hash
         conn.execute(update(audit_log).where(audit_log.c.seq >= 2).values(seq=audit_log.c.seq + 10))
         conn.execute(update(audit_log).where(audit_log.c.seq >= 12).values(seq=audit_log.c.seq - 9))

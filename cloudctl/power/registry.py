@@ -37,6 +37,7 @@ POWER_LIST: tuple[Permission, ...] = (
     Permission("store.init", "cloudctl init", "create or upgrade the store and load the shipped divisions"),
     Permission("demo.load", "cloudctl demo", "load divisions and generate a demonstration link history"),
     Permission("divisions.import", "cloudctl divisions import", "import an official division code file"),
+    Permission("audit.checkpoint", "cloudctl audit checkpoint", "sign the audit chain's head (store + external file)"),
     # extranet links and coverage
     Permission("links.import", "cloudctl links import", "import extranet link records (bulk)", R),
     Permission("links.add", "cloudctl links add", "record a new extranet link", R),

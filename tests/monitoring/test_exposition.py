@@ -14,6 +14,7 @@ from cloudctl.audit import Actor
 from cloudctl.coverage.rollup import rollup_coverage
 from cloudctl.metrics import Exposition, Family, render
 from cloudctl.metrics.prom import parse_exposition
+from tests.audit.tamper import as_database_owner
 from tests.monitoring.conftest import need
 
 NOW = 1_790_000_000.0  # 2026-09-21
@@ -86,6 +87,7 @@ def test_audit_chain_tampering_turns_the_gauge_to_zero(seeded) -> None:  # type:
     ex = Exposition(seeded, clock=lambda: clock[0], bucket_seconds=1, audit_full_interval=5)
     assert "cloudctl_audit_chain_ok 1\n" in ex.text()
     with seeded.begin() as conn:  # an edit behind the log's back: no new seq, so only a full check sees it
+        as_database_owner(conn)  # PostgreSQL: only the owner (triggers off) can still edit audit rows
         conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1"))
     clock[0] += 1
     assert "cloudctl_audit_chain_ok 1\n" in ex.text()  # not yet: incremental checks only read new rows
@@ -98,6 +100,7 @@ def test_appended_rows_behind_the_head_are_seen_incrementally(seeded) -> None:  
     ex = Exposition(seeded, clock=lambda: clock[0], bucket_seconds=1, audit_full_interval=3600)
     assert "cloudctl_audit_chain_ok 1\n" in ex.text()
     with seeded.begin() as conn:  # a forged row appended without moving the head
+        as_database_owner(conn)
         conn.execute(text("INSERT INTO audit_log (seq, at, actor, command, action, object_type, object_id, "
                           "prev_hash, hash) VALUES (2, 'x', 'm', '', 'a', 'b', 'c', 'p', 'h')"))
     clock[0] += 1

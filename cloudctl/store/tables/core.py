@@ -39,3 +39,17 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Signed checkpoints of the chain (cloudctl/audit/checkpoints.py); append-only, and also appended
+# to a file outside the store. Numbered from 1; each names the digest of the one before.
+audit_checkpoint = Table(
+    "audit_checkpoint",
+    metadata,
+    Column("number", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("prev", String(64), nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(120), nullable=False),
+)
