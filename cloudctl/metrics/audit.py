@@ -1,17 +1,20 @@
 """Audit chain status: verified incrementally on every build (new rows only), and in full at
-most once per `full_interval` seconds, so an edited old row is found within that interval."""
+most once per `full_interval` seconds, so an edited old row is found within that interval. The
+newest signed checkpoint's row and time, so an alert fires when checkpoints stop (the exporter
+holds no key: `cloudctl audit verify` checks the signatures)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
 from cloudctl.audit.chain import GENESIS, check_chain, entry_hash
 from cloudctl.metrics.context import CollectContext
 from cloudctl.metrics.family import Family
-from cloudctl.store.tables.core import audit_head, audit_log
+from cloudctl.store.tables.core import audit_checkpoint, audit_head, audit_log
 
 
 @dataclass
@@ -78,4 +81,21 @@ def collect_audit(ctx: CollectContext, watcher: ChainWatcher) -> list[Family]:
     full = Family("cloudctl_audit_chain_full_verification_timestamp_seconds", "gauge",
                   "When the whole audit chain was last verified (Unix time).")
     full.add(float(s.full_at or 0.0))
-    return [ok, entries, full]
+    return [ok, entries, full, *_checkpoint_families(ctx)]
+
+
+def _checkpoint_families(ctx: CollectContext) -> list[Family]:
+    """Only once a checkpoint exists (a store that never signed one emits nothing)."""
+    if not ctx.has("audit_checkpoint"):
+        return []
+    newest = ctx.conn.execute(select(audit_checkpoint.c.seq, audit_checkpoint.c.at)
+                              .order_by(audit_checkpoint.c.number.desc()).limit(1)).first()
+    if newest is None:
+        return []
+    seq = Family("cloudctl_audit_checkpoint_seq", "gauge",
+                 "The audit log row the newest signed checkpoint vouches for.")
+    seq.add(int(newest.seq))
+    at = Family("cloudctl_audit_checkpoint_timestamp_seconds", "gauge",
+                "When the newest audit checkpoint was signed (Unix time).")
+    at.add(datetime.fromisoformat(newest.at).timestamp())
+    return [seq, at]
