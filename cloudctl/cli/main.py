@@ -18,7 +18,7 @@ from cloudctl.cli.context import AppContext
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("cloudctl.cli.init_cmd:init", "Create or upgrade the store and load shipped divisions."),
     "demo": ("cloudctl.cli.demo:demo", "Load divisions, generate a link history, write a report."),
-    "audit": ("cloudctl.cli.audit:audit", "List and verify the hash-chained audit log."),
+    "audit": ("cloudctl.cli.audit:audit", "The hash-chained audit log: list, sign checkpoints, verify."),
     "divisions": ("cloudctl.cli.divisions:divisions", "The five-level division registry."),
     "links": ("cloudctl.cli.links:links", "Extranet links of division government nodes."),
     "coverage": ("cloudctl.cli.coverage:coverage", "Extranet coverage, targets, plans, reports."),
