@@ -137,12 +137,12 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     app.state.ingest = ingest
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        on_reject=lambda scope: rejections.add("too_large"))
-    if settings.heartbeat_fast_path:
+    if settings.heartbeat_fast_path:  # outermost, in front of every middleware (api/fastpath.py)
         from cloudctl.api.fastpath import HeartbeatFastPath
 
-        app.add_middleware(HeartbeatFastPath, ingest=ingest, limiter=limiter,  # type: ignore[arg-type]
-                           max_body_bytes=settings.max_body_bytes,
-                           interval_seconds=settings.heartbeat_interval_seconds)
+        build_stack = app.build_middleware_stack
+        app.build_middleware_stack = lambda: HeartbeatFastPath(  # type: ignore[method-assign]
+            build_stack(), ingest, limiter, settings.max_body_bytes, settings.heartbeat_interval_seconds)
 
     @app.exception_handler(CloudctlError)
     async def _cloudctl_error(request: Request, e: CloudctlError) -> JSONResponse:

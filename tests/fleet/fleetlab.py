@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,16 +55,20 @@ def _pg_bin(name: str) -> str:
     return str(versions[-1] / "bin" / name)
 
 
-def _as_postgres(cmd: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+def _as_postgres() -> dict[str, str]:
+    """Popen arguments that run PostgreSQL's programs as `postgres` when we are root (it refuses root)."""
+    return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
 
 
 class PrivatePostgres:
     """One PostgreSQL server of our own: `start()`, `stop()`, `restart()`, `url(db)`, `pids()`."""
 
-    def __init__(self, root: Path, port: int, settings: dict[str, str] | None = None) -> None:
-        self.root, self.port = root, port
-        self.data, self.sock = root / "pgdata", root / "pgsock"
+    def __init__(self, root: Path | None, port: int, settings: dict[str, str] | None = None) -> None:
+        # its own directory right under /tmp by default: the `postgres` user must reach it, and
+        # pytest's temporary directories are private to root
+        self.root = root or Path(tempfile.mkdtemp(prefix="cloudctl-pg-"))
+        self.port = port
+        self.data, self.sock = self.root / "pgdata", self.root / "pgsock"
         self.settings = {**PG_SETTINGS, **(settings or {})}
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -73,16 +78,15 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
             shutil.chown(self.sock, "postgres", "postgres")
-        subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                                     "-E", "UTF8", "--locale=C.UTF-8"]),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run([_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                        "--locale=C.UTF-8"], check=True, capture_output=True, timeout=120, cwd="/", **_as_postgres())
 
     def start(self) -> None:
         opts = [f"-c{k}={v}" for k, v in self.settings.items()]
         log = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - the server's log for its lifetime
-        self.proc = subprocess.Popen(_as_postgres([_pg_bin("postgres"), "-D", str(self.data), "-p", str(self.port),
-                                                   "-k", str(self.sock), *opts]),
-                                     stdout=log, stderr=log, start_new_session=True)
+        self.proc = subprocess.Popen([_pg_bin("postgres"), "-D", str(self.data), "-p", str(self.port),
+                                      "-k", str(self.sock), *opts], stdout=log, stderr=log, start_new_session=True,
+                                     cwd="/", **_as_postgres())
         wait_for(self.ready, 60, f"private PostgreSQL on port {self.port}")
 
     def ready(self) -> bool:
@@ -206,7 +210,7 @@ class HAProxy:
         servers = "\n".join(f"    server api{i} 127.0.0.1:{p} check inter 500ms fall 2 rise 2"
                             for i, p in enumerate(self.backends))
         return f"""global
-    maxconn 20000
+    maxconn 4000
     nbthread 1
 defaults
     mode http
