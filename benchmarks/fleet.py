@@ -68,6 +68,7 @@ class Row:
     cpu_haproxy: float
     cpu_wrk: float
     cpu_other: float
+    wal_bytes: int
     seconds: float
     load: str
 
@@ -77,6 +78,16 @@ def machine_busy_seconds() -> float:
     ticks = [int(x) for x in fields]
     idle = ticks[3] + ticks[4]
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wal_lsn(pg: PrivatePostgres | None) -> int:
+    """PostgreSQL's WAL position in bytes (0 without PostgreSQL)."""
+    if pg is None:
+        return 0
+    import psycopg
+
+    with psycopg.connect(pg.url("postgres").replace("+psycopg", "")) as c:
+        return int(c.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()[0])  # type: ignore[index]
 
 
 def townships(store: object) -> list[str]:
@@ -110,10 +121,12 @@ def measure(name: str, mode: str, store: object, fleet: list, base_url: str, wor
     pids = [p for s in servers for p in s.pids()]
     pg_pids = pg.pids() if pg else []
     lb_pids = lb.pids() if lb else []
+    wal0 = wal_lsn(pg)
     cpu0 = (cpu_seconds(pids), cpu_seconds(pg_pids), cpu_seconds(lb_pids), machine_busy_seconds())
     run = run_wrk(base_url, fleet, next_seqs(before), work / f"{name}-{mode}", rate=rate, seconds=args.seconds,
                   threads=args.threads, connections=args.connections, timeout=args.timeout)
     cpu1 = (cpu_seconds(pids), cpu_seconds(pg_pids), cpu_seconds(lb_pids), machine_busy_seconds())
+    wal = wal_lsn(pg) - wal0
     after = heartbeat_counters(store)
     lost, stored = lost_heartbeats(before, after, run.sent)
     r, lat = run.result, run.result["latency_us"]
@@ -122,7 +135,7 @@ def measure(name: str, mode: str, store: object, fleet: list, base_url: str, wor
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return Row(name, mode, rate, stored / args.seconds, lat["p50"] / 1000, lat["p99"] / 1000, lat["max"] / 1000,
                sum(run.sent.values()), stored, lost, sum(n for c, n in r["statuses"].items() if c != "200"),
-               sum(r["errors"].values()), server, postgres, haproxy, run.cpu_seconds, other, args.seconds, load)
+               sum(r["errors"].values()), server, postgres, haproxy, run.cpu_seconds, other, wal, args.seconds, load)
 
 
 def run_config(name: str, store: object, fleet: list, db_url: str, work: Path,  # type: ignore[type-arg]
@@ -156,15 +169,16 @@ def run_config(name: str, store: object, fleet: list, db_url: str, work: Path,  
 
 def render(rows: list[Row]) -> str:
     head = ("| config | run | offered/s | **sustained/s** | p50 ms | p99 ms | max ms | sent | lost | non-200 | "
-            "CPU s per 1,000 heartbeats: server · PostgreSQL · HAProxy · wrk · other work | load |")
-    lines = [head, "|" + " --- |" * 12]
+            "CPU s per 1,000 heartbeats: server · PostgreSQL · HAProxy · wrk · other work | WAL B/hb | load |")
+    lines = [head, "|" + " --- |" * 13]
     for r in rows:
         per = 1000.0 / max(1, r.stored)
         offered = "max" if r.offered == 0 else f"{r.offered:,.0f}"
         lines.append(f"| {r.config} | {r.mode} | {offered} | **{r.sustained:,.0f}** | {r.p50_ms:.0f} | "
                      f"{r.p99_ms:.0f} | {r.max_ms:.0f} | {r.sent:,} | {r.lost} | {r.non_200 + r.errors} | "
                      f"{r.cpu_server * per:.2f} · {r.cpu_postgres * per:.2f} · {r.cpu_haproxy * per:.2f} · "
-                     f"{r.cpu_wrk * per:.2f} · {r.cpu_other * per:.2f} | {r.load} |")
+                     f"{r.cpu_wrk * per:.2f} · {r.cpu_other * per:.2f} | {r.wal_bytes / max(1, r.stored):,.0f} | "
+                     f"{r.load} |")
     return "\n".join(lines)
 
 

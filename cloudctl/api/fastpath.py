@@ -64,7 +64,7 @@ class HeartbeatFastPath:
         except ValidationError:
             await self.app(scope, _replay(messages, receive), send)  # 422 with the details
             return
-        beat = make_heartbeat(agent_id, req.seq, [r.model_dump() for r in req.results], credential=token,
+        beat = make_heartbeat(agent_id, req.seq, [vars(r) for r in req.results], credential=token,  # fields
                               sent_at=req.sent_at, metrics_address=req.metrics_address,
                               agent_version=req.agent_version)
         try:
