@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BeforeValidator
 
 from cloudctl.api import credentials as cred
 from cloudctl.api import models as m
@@ -236,7 +237,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
 
     @app.get("/v1/coverage/summary", dependencies=limited,
              responses={404: {"model": m.Problem, "description": "no such region"}})
-    def coverage_summary(as_of: date | None = None,
+    def coverage_summary(as_of: Annotated[date | None, BeforeValidator(_iso_date)] = None,
                          region: Annotated[str | None, Query(pattern=r"^[0-9]{2,12}$")] = None,
                          by_child: bool = False,
                          exclude_kind: Annotated[list[str] | None, Query(max_length=20)] = None,
@@ -334,19 +335,31 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
 
     @app.post("/v1/approvals/{request_id}/approve", response_model=m.VoteResponse, dependencies=limited,
               responses=votes_doc)
-    def approve(request_id: Annotated[int, Path(ge=1, le=2**62)], body: m.VoteRequest, request: Request,
+    def approve(request_id: Annotated[int, Path(ge=1, le=m.MAX_JSON_INT)], body: m.VoteRequest, request: Request,
                 operator: Annotated[str, Depends(current_operator)]) -> Any:
         """Vote to approve as the token's operator (checked against the power list)."""
         return _vote(request, request_id, "approve", body, operator)
 
     @app.post("/v1/approvals/{request_id}/reject", response_model=m.VoteResponse, dependencies=limited,
               responses=votes_doc)
-    def reject(request_id: Annotated[int, Path(ge=1, le=2**62)], body: m.VoteRequest, request: Request,
+    def reject(request_id: Annotated[int, Path(ge=1, le=m.MAX_JSON_INT)], body: m.VoteRequest, request: Request,
                operator: Annotated[str, Depends(current_operator)]) -> Any:
         """Vote to reject as the token's operator; a reason is required."""
         return _vote(request, request_id, "reject", body, operator)
 
     return app
+
+
+def _iso_date(value: Any) -> Any:
+    """YYYY-MM-DD only (cloudctl.values): pydantic alone would take `0` for 1970-01-01."""
+    from cloudctl.values import parse_iso_date
+
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_iso_date(value, "as_of")
+    except InputError as e:
+        raise ValueError(f"{e.message}: {e.hint}") from e
 
 
 def _bearer(authorization: str | None) -> str | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
+MAX_JSON_INT = 2**53 - 1  # the largest integer every JSON reader (and the schema's float bound) keeps exact
 ADDRESS = r"^[A-Za-z0-9._\-\[\]:]{1,253}:[0-9]{1,5}$"
 PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"  # one line, no control characters (shown by `agent list`)
 LAST_SEQ = "The last heartbeat sequence number the API has accepted from this agent (0: none yet)."
@@ -17,6 +18,22 @@ class Problem(BaseModel):
     detail: str
     field: str | None = Field(None, description="The parameter or field at fault, when known.")
     hint: str | None = Field(None, description="How to fix it.")
+
+
+def _json_number(value: Any) -> Any:
+    """Numbers as JSON Schema reads them: pydantic alone would take `true` for 1 and "1" for 1;
+    an integer may be written 5.0 (JSON Schema's integer), never 5.5."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
+
+
+def _bounded(ge: float, le: float) -> Any:
+    """A JSON number in [ge, le] (the bounds before the validator, so the schema says minimum/maximum)."""
+    return Annotated[float, Field(ge=ge, le=le), BeforeValidator(_json_number)]
 
 
 class _In(BaseModel):
@@ -48,20 +65,21 @@ class ProbeResultIn(BaseModel):
     kind: Literal["tcp", "http", "icmp"]
     target: str = Field(max_length=500)
     link_id: str | None = Field(None, max_length=64)
-    up: bool
+    up: StrictBool
     error: str | None = Field(None, max_length=2000)
-    sent: int = Field(0, ge=0, le=100_000)
-    received: int = Field(0, ge=0, le=100_000)
-    loss_ratio: float | None = Field(None, ge=0, le=1)
-    rtt_min_s: float | None = Field(None, ge=0, le=3600)
-    rtt_avg_s: float | None = Field(None, ge=0, le=3600)
-    rtt_max_s: float | None = Field(None, ge=0, le=3600)
-    rtt_stddev_s: float | None = Field(None, ge=0, le=3600)
+    sent: JsonInt = Field(0, ge=0, le=100_000)
+    received: JsonInt = Field(0, ge=0, le=100_000)
+    loss_ratio: _bounded(0, 1) | None = None  # type: ignore[valid-type]
+    rtt_min_s: _bounded(0, 3600) | None = None  # type: ignore[valid-type]
+    rtt_avg_s: _bounded(0, 3600) | None = None  # type: ignore[valid-type]
+    rtt_max_s: _bounded(0, 3600) | None = None  # type: ignore[valid-type]
+    rtt_stddev_s: _bounded(0, 3600) | None = None  # type: ignore[valid-type]
 
 
 class HeartbeatRequest(_In):
-    seq: int = Field(ge=1, le=2**62, description="The agent's own counter; a seq already seen is not applied again.")
-    sent_at: float | None = Field(None, ge=0, le=2**33, description="When the probes ran (Unix time).")
+    seq: JsonInt = Field(ge=1, le=MAX_JSON_INT,
+                         description="The agent's own counter; a seq already seen is not applied again.")
+    sent_at: _bounded(0, 2**33) | None = Field(None, description="When the probes ran (Unix time).")  # type: ignore[valid-type]
     agent_version: str | None = Field(None, max_length=64, pattern=PRINTABLE)
     metrics_address: str | None = Field(None, max_length=262, pattern=ADDRESS)
     results: list[ProbeResultIn] = Field(default_factory=list, max_length=2000)
