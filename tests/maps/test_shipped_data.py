@@ -26,11 +26,11 @@ def shipped_codes() -> dict[str, str]:
 def drawn_codes() -> set[str]:
     national = china_map()
     assert national is not None
-    drawn = set(national.layers["province"])
+    drawn = national.codes_in("province") - set(national.no_registry_data)  # Taiwan, HK, Macao: no codes
     for code in national.layers["province"]:
         data = province_map(code)
         assert data is not None, code
-        drawn |= set(data.layers["prefecture"]) | set(data.layers["county"])
+        drawn |= data.codes_in("prefecture") | data.codes_in("county")  # main map or inset
     return drawn
 
 

@@ -129,3 +129,13 @@ def test_every_shipped_map_is_in_its_frame(code: str) -> None:
             x0, y0, x1, y1 = entry["bbox"]
             assert -1 <= x0 < x1 <= data.width + 1 and -1 <= y0 < y1 <= data.height + 1
     assert bool(data.insets) == (code == "46")  # Hainan shows the South China Sea in an inset
+
+
+def test_an_area_drawn_only_in_the_inset_is_on_the_map() -> None:
+    data = province_map("46")
+    assert data is not None
+    assert "4603" not in data.layers["prefecture"] and "4603" in data.codes_in("prefecture")  # 三沙市: reefs only
+    figs = [Figure(c, c, 1, 2) for c in ("4601", "4602", "4603", "4604", "4690")]
+    view = choropleth(data, "prefecture", figs, title="t", unit="townships", map_id="h")
+    assert "4603" in view.drawn and not view.not_on_map
+    assert re.search(r'class="islands" data-code="4603"[^>]*/><path d="[^"]+" fill="none" stroke="#41b6c4"', view.svg)

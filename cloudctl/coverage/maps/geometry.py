@@ -31,6 +31,14 @@ class MapData:
     no_registry_data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+    def codes_in(self, layer: str) -> set[str]:
+        """Codes drawn on this map at this level: in the main map, or in an inset (as areas or as dots)."""
+        codes = set(self.layers.get(layer, {}))
+        for inset in self.insets:
+            codes |= set(inset.get("layers", {}).get(layer, {})) | set(inset.get("dots", {}).get(layer, {}))
+        return codes
+
+
 def _read(name: str) -> dict[str, Any] | None:
     resource = files("cloudctl.coverage.maps") / "data" / name
     if not resource.is_file():

@@ -204,5 +204,8 @@ def choropleth(data: MapData, layer: str, figures: Sequence[Figure], *, title: s
                          hatch if data.no_registry_data else None))
     parts.append(_scale_bar(vx + vw - font * 1.5, vy + vh + legend_h * 0.55, data.km_per_unit, font, k))
     parts.append("</svg>")
-    missing = tuple(f for f in figures if f.code not in shapes and (within is None or f.code.startswith(within)))
+    if within is None:  # an area only in an inset (Sansha's reefs on Hainan's map) is on the map too
+        drawn += [c for c in sorted(data.codes_in(layer) - set(shapes)) if c in by_code]
+    on_map = set(shapes) if within is not None else data.codes_in(layer)
+    missing = tuple(f for f in figures if f.code not in on_map and (within is None or f.code.startswith(within)))
     return MapView("".join(parts), tuple(drawn), missing)

@@ -80,7 +80,7 @@ class MapPlan:
 
     def summary(self) -> dict[str, Any]:
         """What coverage.json says about this map: how many drawn, which are not on it, and why."""
-        shapes = self.data.layers.get(self.layer, {})
+        shapes = self.data.layers.get(self.layer, {}) if self.within else self.data.codes_in(self.layer)
         shown = self.shown()
         cw = crosswalk()
         drawn = {f.code for f in shown if f.code in shapes}

@@ -17,13 +17,14 @@ from shapely.geometry import box
 from cloudctl.coverage.maps.builder.crosswalk import Crosswalk, Division
 from cloudctl.coverage.maps.builder.inset import build_inset
 from cloudctl.coverage.maps.builder.layers import clip_projected, make_layer
-from cloudctl.coverage.maps.builder.national import MAIN_SOUTH, NO_REGISTRY_DATA
+from cloudctl.coverage.maps.builder.national import NO_REGISTRY_DATA
 from cloudctl.coverage.maps.builder.projection import fitted
 from cloudctl.coverage.maps.builder.shapes import encode_lines, encode_path, fit_frame, polygons_only
 from cloudctl.coverage.maps.builder.source import MapSource
 
 WIDTH, MAX_HEIGHT, MARGIN = 1600, 1300, 16
-WITH_INSET = {"46"}  # Hainan: the island in the main map, the South China Sea in an inset
+# Hainan: the island (lon/lat box) in the main map, the South China Sea and Sansha's reefs in an inset
+WITH_INSET = {"46": (108.3, 17.9, 111.4, 20.4)}
 INSET_WIDTH = 440
 TOLERANCE = 0.9
 MIN_AREA = 1.0
@@ -50,7 +51,7 @@ def build_province(src: MapSource, cw: Crosswalk, divisions: Mapping[str, Divisi
     land = src.land(province.ljust(6, "0"))
     inset = province in WITH_INSET
     if inset:
-        land = polygons_only(shapely.intersection(land, box(70, MAIN_SOUTH, 140, 60)))
+        land = polygons_only(shapely.intersection(land, box(*WITH_INSET[province])))
     min_lon, min_lat, max_lon, max_lat = land.bounds
     pad_lon, pad_lat = (max_lon - min_lon) * 0.04, (max_lat - min_lat) * 0.04
     view_box = (min_lon - pad_lon, min_lat - pad_lat, max_lon + pad_lon, max_lat + pad_lat)
