@@ -116,8 +116,8 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
                             audit_full_interval=settings.audit_full_interval_seconds,
                             extra=lambda: "".join(p() for p in extra_parts))
     limiter = RateLimiter(settings.rate_per_second, settings.rate_burst)
-    # Refusals per client address, whatever agent id they claim: bounds what a stranger can make
-    # the audit log record (rotating claimed ids gets fresh request buckets, not fresh refusals).
+    # Audited refusals per client address, whatever identity they claim or hold: bounds what one
+    # address can make the audit log record (a verified agent's 403s included).
     refusals = RateLimiter(settings.rate_per_second, settings.rate_burst)
     ingest = HeartbeatIngest(store)  # heartbeats of many agents written in one transaction (api/ingest.py)
 
