@@ -45,7 +45,8 @@ class Spool:
             self._forget(oldest)
 
     def __len__(self) -> int:
-        return sum(_count_lines(p) for p in self._segments())
+        """Whole records waiting (bad lines are not records)."""
+        return sum(len(self._read(p)) for p in self._segments())
 
     def _read(self, segment: Path) -> list[dict[str, Any]]:
         """The whole records of a segment; bad lines are skipped (counted once per segment)."""
