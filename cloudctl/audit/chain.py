@@ -59,7 +59,7 @@ def check_chain(rows: Iterable[dict[str, object]], head_seq: int, head_hash: str
     With `start` (a checkpoint already trusted), `rows` are those after start.seq: the walk checks
     that they extend it (a signer's consistency check before signing a newer head)."""
     at_seq: dict[int, list[Anchor]] = defaultdict(list)
-    for cp in checkpoints:
+    for cp in sorted(checkpoints, key=lambda c: c.number):
         at_seq[cp.seq].append(cp)
     prev_hash, prev_seq, n, checked = (start.hash, start.seq, 0, 0) if start else (GENESIS, 0, 0, 0)
     last_good: Anchor | None = start
@@ -74,7 +74,7 @@ def check_chain(rows: Iterable[dict[str, object]], head_seq: int, head_hash: str
             return ChainReport(False, n, seq, why, checkpoints_checked=checked)
         if entry_hash(row) != row["hash"]:
             return ChainReport(False, n, seq, "content does not match its hash (edited)", checkpoints_checked=checked)
-        for cp in sorted(at_seq.get(seq, ()), key=lambda c: c.number):
+        for cp in at_seq.get(seq, ()):
             if cp.hash != row["hash"]:
                 since = last_good.seq if last_good else 0
                 return ChainReport(False, n, seq, _contradiction(cp, str(row["hash"]), since, last_good),

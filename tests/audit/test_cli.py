@@ -165,3 +165,21 @@ def test_concurrent_checkpoints_never_fork(db: str, signer: Signer, request: pyt
     report = signer.verify(store)
     assert report.ok and report.chain.checkpoints_checked == len(numbers) and report.chain.rows_checked == 18
     store.dispose()
+
+
+def test_a_key_file_that_is_not_an_ed25519_key_is_refused(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    from cloudctl.audit.keys import load_private_key
+    from cloudctl.errors import InputError
+
+    garbage, ecdsa = tmp_path / "garbage.key", tmp_path / "ecdsa.key"
+    garbage.write_text("not a key\n")
+    ecdsa.write_bytes(generate_private_key(SECP256R1()).private_bytes(Encoding.PEM, PrivateFormat.PKCS8,
+                                                                      NoEncryption()))
+    for path, why in ((garbage, "not an unencrypted PEM private key"), (ecdsa, "not an Ed25519 key")):
+        path.chmod(0o600)
+        with pytest.raises(InputError, match=why) as e:
+            load_private_key(path)
+        assert e.value.exit_code == 2 and e.value.file == str(path)
