@@ -25,12 +25,15 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import insert, select
 
 from cloudctl.audit import Actor, Change, record_change, record_changes
+from cloudctl.audit.chain import entry_hash
 from cloudctl.audit.keys import generate_key, load_private_key
 from cloudctl.audit.signer import make_checkpoint
 from cloudctl.power import bootstrap
 from cloudctl.store import open_store
+from cloudctl.store.tables.core import audit_head, audit_log
 
 
 def _changes(n: int, i: int) -> list[Change]:
@@ -38,31 +41,57 @@ def _changes(n: int, i: int) -> list[Change]:
             for k in range(n)]
 
 
-def append_cost(url: str, batches: int, batch: int, singles: int, guarded: bool) -> tuple[float, float]:
-    """(µs per record in batches, µs per single-record transaction)."""
+def append_cost(url: str, rounds: int, batch: int, singles: int) -> dict[str, list[float]]:
+    """µs per record: batches of `batch` records and single-record transactions, guarded and with
+    the triggers skipped, alternating round by round (the machine's load drifts)."""
     store = open_store(url)
-
-    def begin():  # type: ignore[no-untyped-def]
-        ctx = store.begin()
-        conn = ctx.__enter__()
-        if not guarded:
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        return ctx, conn
-
-    t = time.perf_counter()
-    for i in range(batches):
-        ctx, conn = begin()
-        record_changes(conn, _changes(batch, i))
-        ctx.__exit__(None, None, None)
-    per_batched = (time.perf_counter() - t) / (batches * batch) * 1e6
-    t = time.perf_counter()
-    for i in range(singles):
-        ctx, conn = begin()
-        record_change(conn, Actor("bench"), "update", "thing", str(i))
-        ctx.__exit__(None, None, None)
-    per_single = (time.perf_counter() - t) / singles * 1e6
+    out: dict[str, list[float]] = {"guarded batch": [], "skipped batch": [], "guarded single": [],
+                                   "skipped single": []}
+    for r in range(rounds):
+        for guarded in (True, False):
+            label = "guarded" if guarded else "skipped"
+            t = time.perf_counter()
+            with store.begin() as conn:
+                if not guarded:
+                    conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                record_changes(conn, _changes(batch, r))
+            out[f"{label} batch"].append((time.perf_counter() - t) / batch * 1e6)
+            t = time.perf_counter()
+            for i in range(singles):
+                with store.begin() as conn:
+                    if not guarded:
+                        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                    record_change(conn, Actor("bench"), "update", "thing", str(i))
+            out[f"{label} single"].append((time.perf_counter() - t) / singles * 1e6)
     store.dispose()
-    return per_batched, per_single
+    return out
+
+
+def trigger_share(url: str, batch: int, rounds: int) -> tuple[float, float, float]:
+    """From EXPLAIN ANALYZE of the append's own statements (load-independent enough to read):
+    (ms in the insert row trigger, ms of the whole insert, ms in the head trigger) per batch, medians."""
+    store = open_store(url)
+    ins_trig, ins_total, head_trig = [], [], []
+    for r in range(rounds):
+        with store.begin() as conn:
+            head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
+            seq, prev, rows = int(head.seq), head.hash, []
+            for k in range(batch):  # what record_changes builds
+                seq += 1
+                e: dict[str, object] = {"seq": seq, "at": "2026-01-01T00:00:00.000000+00:00", "actor": "bench",
+                                        "command": "bench", "action": "link_state", "object_type": "link",
+                                        "object_id": f"X{r}-{k}", "before": None, "after": None, "prev_hash": prev}
+                e["hash"] = prev = entry_hash(e)
+                rows.append(e)
+            sql = insert(audit_log).values(rows).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}").scalar()[0]
+            ins_total.append(plan["Execution Time"])
+            ins_trig.append(sum(t["Time"] for t in plan.get("Triggers", [])))
+            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) UPDATE audit_head SET seq = {seq}, "
+                                        f"hash = '{prev}' WHERE id = 1").scalar()[0]
+            head_trig.append(sum(t["Time"] for t in plan.get("Triggers", [])))
+    store.dispose()
+    return statistics.median(ins_trig), statistics.median(ins_total), statistics.median(head_trig)
 
 
 def cli_seconds(args: list[str], env: dict[str, str], runs: int) -> float:
@@ -91,10 +120,15 @@ def main() -> None:
         c.execute(f'CREATE DATABASE "{name}"')
     url = f"{server}/{name}"
     try:
-        print("1. appends on PostgreSQL, µs per record (guarded / triggers skipped = ratio)")
-        for label, guarded in (("skipped", False), ("guarded", True), ("skipped", False), ("guarded", True)):
-            batched, single = append_cost(url, 20, 500, 300, guarded)
-            print(f"   {label:8} batches of 500: {batched:7.1f}   single-record transactions: {single:7.1f}")
+        print("1. appends on PostgreSQL, µs per record, median of 7 alternating rounds")
+        costs = {k: statistics.median(v) for k, v in append_cost(url, 7, 500, 50).items()}
+        for kind in ("batch", "single"):
+            g, k = costs[f"guarded {kind}"], costs[f"skipped {kind}"]
+            what = "batches of 500" if kind == "batch" else "one record per transaction"
+            print(f"   {what:28} guarded {g:8.1f}  triggers skipped {k:8.1f}  ratio {g / k:.2f}")
+        trig, total, head = trigger_share(url, 500, 7)
+        print(f"   EXPLAIN ANALYZE, 500-row insert: row trigger {trig:.2f} ms of {total:.2f} ms "
+              f"({trig / 500 * 1000:.1f} µs per row); head trigger {head:.3f} ms")
         with tempfile.TemporaryDirectory() as tmp:
             key = Path(tmp) / "k"
             generate_key(key)
@@ -123,8 +157,10 @@ def main() -> None:
             signed = cli_seconds(["--db", url, "audit", "verify", "--checkpoints", "both"], env, a.runs)
             print(f"   chain alone {bare:.2f} s; chain + checkpoints (store and file) {signed:.2f} s; "
                   f"ratio {signed / bare:.2f}")
-            print(f"3. `cloudctl audit checkpoint`, whole command: "
-                  f"{cli_seconds(['--db', url, 'audit', 'checkpoint'], env, a.runs):.2f} s")
+            sign = cli_seconds(["--db", url, "audit", "checkpoint"], env, a.runs)
+            floor = cli_seconds(["--db", url, "audit", "log", "--limit", "1"], env, a.runs)
+            print(f"3. `cloudctl audit checkpoint`, whole command: {sign:.2f} s "
+                  f"(`cloudctl audit log --limit 1`, start-up and store open: {floor:.2f} s)")
     finally:
         with psycopg.connect(admin, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
