@@ -58,7 +58,9 @@ def default_shared() -> Path:
 def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    for name in ("CLOUDCTL_DB", "CLOUDCTL_DEBUG"):
+    # Python's default: compiled modules are cached in __pycache__ (a session that turned that
+    # off would make every cloudctl run compile its modules again; pandas is precompiled by pip)
+    for name in ("CLOUDCTL_DB", "CLOUDCTL_DEBUG", "PYTHONDONTWRITEBYTECODE"):
         env.pop(name, None)
     return env
 

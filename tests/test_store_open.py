@@ -224,10 +224,15 @@ def _small_store(url: str) -> None:
     store.dispose()
 
 
-def test_a_read_imports_neither_alembic_nor_sqlalchemy(sqlite_url: str) -> None:
+@pytest.mark.parametrize("command", [
+    ["coverage", "summary", "--as-of", "2020-01-01", "--by-child", "--format", "json"],
+    ["coverage", "summary", "--as-of", "2020-01-01", "--region", "51"],  # table, with target gaps
+    ["coverage", "trend", "--from", "2018-01-01", "--to", "2020-01-01", "--every", "year", "--format", "csv"],
+    ["coverage", "plan", "--level", "county", "--as-of", "2018-01-01", "--format", "json"],
+], ids=["summary-json", "summary-table", "trend", "plan"])
+def test_coverage_reads_import_neither_alembic_nor_sqlalchemy(sqlite_url: str, command: list[str]) -> None:
     _small_store(sqlite_url)
-    args = ["--db", sqlite_url, "coverage", "summary", "--as-of", "2020-01-01", "--by-child", "--format", "json"]
-    code, modules, err = _imports_after(args)
+    code, modules, err = _imports_after(["--db", sqlite_url, *command])
     assert code == 0, err
     assert modules == set()
 

@@ -90,10 +90,9 @@ def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_chil
         emit_rows(rows, ["code", "name", "level", "total", "covered", "ratio", *online_cols], fmt)
         return
     from cloudctl.coverage.online import DEFAULT_FRESH_WITHIN_S
-    from cloudctl.coverage.targets import list_targets, target_gaps
+    from cloudctl.coverage.targets import read_targets, target_gaps
 
-    with app.store.connect() as conn:
-        gaps = {g.target.level: g for g in target_gaps(summary, list_targets(conn, region or ""), as_of)}
+    gaps = {g.target.level: g for g in target_gaps(summary, read_targets(app.store, region or ""), as_of)}
     rows = []
     for lv in summary.levels:
         row: dict[str, Any] = {"level": lv.level, "covered": lv.covered, "total": lv.total, "ratio": pct(lv.ratio)}

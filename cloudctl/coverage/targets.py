@@ -2,6 +2,9 @@
 
 gap = divisions still to connect = ceil(ratio x total) - covered (never below 0);
 required pace = gap / months left, a month being 365.2425 / 12 days.
+
+SQLAlchemy and the audit log are imported by the functions that write; `read_targets` and
+`target_gaps` (what `coverage summary` shows) need neither.
 """
 
 from __future__ import annotations
@@ -9,16 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, select
-
-from cloudctl.audit import Actor, record_change
-from cloudctl.audit.log import now_utc
 from cloudctl.coverage.model import LEVELS, CoverageSummary, Target, TargetGap
 from cloudctl.errors import InputError, NotFoundError
 from cloudctl.store import Store
-from cloudctl.store.tables.coverage import coverage_target
-from cloudctl.store.tables.divisions import division
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from cloudctl.audit import Actor
 
 DAYS_PER_MONTH = 365.2425 / 12
 
@@ -37,6 +40,13 @@ def _target_json(t: Target) -> dict[str, object]:
 
 def set_target(store: Store, target: Target, actor: Actor) -> Target:
     """Create or replace the target for (level, region); audited."""
+    from sqlalchemy import select
+
+    from cloudctl.audit import record_change
+    from cloudctl.audit.log import now_utc
+    from cloudctl.store.tables.coverage import coverage_target
+    from cloudctl.store.tables.divisions import division
+
     check_target(target)
     region_code = target.region or ""
     with store.begin() as conn:
@@ -65,10 +75,34 @@ def _from_row(r) -> Target:  # type: ignore[no-untyped-def]
 
 def list_targets(conn: Connection, region: str | None = None) -> list[Target]:
     """Targets, all of them when region is None, else those of that region; in level order."""
+    from sqlalchemy import select
+
+    from cloudctl.store.tables.coverage import coverage_target
+
     q = select(coverage_target)
     if region is not None:
         q = q.where(coverage_target.c.region_code == region)
     targets = [_from_row(r) for r in conn.execute(q)]
+    return sorted(targets, key=lambda t: (t.region or "", LEVELS.index(t.level)))
+
+
+def read_targets(store: Store, region: str | None = None) -> list[Target]:
+    """list_targets through a DB-API cursor (no SQLAlchemy), for read commands."""
+    sql = "SELECT level, ratio, by_date, region_code FROM coverage_target"
+    params: tuple[str, ...] = ()
+    if region is not None:
+        sql += " WHERE region_code = " + ("?" if store.is_sqlite else "%s")
+        params = (region,)
+    raw = store.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+        cur.close()
+    finally:
+        raw.close()
+    targets = [Target(level, float(ratio), by if isinstance(by, date) else date.fromisoformat(by), code or None)
+               for level, ratio, by, code in rows]
     return sorted(targets, key=lambda t: (t.region or "", LEVELS.index(t.level)))
 
 

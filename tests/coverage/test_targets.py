@@ -10,7 +10,7 @@ import pytest
 from cloudctl.audit import Actor, list_entries
 from cloudctl.coverage.model import Target
 from cloudctl.coverage.rollup import rollup_coverage
-from cloudctl.coverage.targets import list_targets, set_target, target_gaps
+from cloudctl.coverage.targets import list_targets, read_targets, set_target, target_gaps
 from cloudctl.errors import InputError, NotFoundError
 from cloudctl.store import Store
 
@@ -30,6 +30,9 @@ def test_set_replace_and_list_targets(loaded: Store, actor: Actor) -> None:
     assert Target("township", 0.8, date(2026, 12, 31), None) in everything and len(everything) == 2
     assert sichuan == [Target("county", 0.9, date(2024, 1, 1), "51")]
     assert len(entries) == 3 and '"ratio": 0.5' in entries[1]["before"]
+    # the read commands' DB-API path gives the same targets
+    assert read_targets(loaded) == everything and read_targets(loaded, "51") == sichuan
+    assert read_targets(loaded, "") == [Target("township", 0.8, date(2026, 12, 31), None)]
 
 
 @pytest.mark.parametrize("bad", [Target("hamlet", 0.5, date(2025, 1, 1)), Target("county", 0.0, date(2025, 1, 1)),
