@@ -5,7 +5,6 @@ Precedence: flags > CLOUDCTL_* environment variables > defaults.
 
 from __future__ import annotations
 
-import getpass
 import os
 from pathlib import Path
 
@@ -36,6 +35,8 @@ def resolve_actor(flag: str | None) -> str:
     env = os.environ.get("CLOUDCTL_AS")
     if env:
         return env
+    import getpass
+
     try:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers

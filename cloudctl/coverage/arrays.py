@@ -210,8 +210,8 @@ def _save(prefix: Path, arrays: DivisionArrays) -> None:
 
 
 def _load(prefix: Path, need_kinds: bool) -> DivisionArrays | None:
-    def read(name: str) -> np.ndarray:
-        return np.load(_array_file(prefix, name), allow_pickle=False)
+    def read(name: str) -> np.ndarray:  # mapped: a roll-up reads only the pages it touches
+        return np.load(_array_file(prefix, name), mmap_mode="r", allow_pickle=False)
 
     try:
         keys, level, anc = read("keys"), read("level"), read("anc")
