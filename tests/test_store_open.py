@@ -33,6 +33,8 @@ NO_SCHEMA = "has no cloudctl schema"
 STORELESS = {
     ("power", "list"): "prints the power list compiled into cloudctl",
     ("agent", "run"): "runs on a township access point, talks to the API over HTTP",
+    ("audit", "keygen"): "writes a signing key file (kept off the database host)",
+    ("audit", "public-key"): "reads the signing key file",
 }
 # Commands whose input checks need an outside system before the store is opened.
 CHECKED_ELSEWHERE_FIRST = {
@@ -104,7 +106,9 @@ def test_only_init_and_demo_may_create_the_store() -> None:
 
 
 def test_every_other_command_refuses_a_missing_store_and_creates_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / "home"))  # commands that write a default file write it here
     (tmp_path / "input.txt").write_text("x\n")
     missing_dir = tmp_path / "missing"
     url = f"sqlite:///{missing_dir / 'store.sqlite3'}"
