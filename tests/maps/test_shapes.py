@@ -6,12 +6,10 @@ import re
 
 import numpy as np
 import pytest
+import shapely  # build time only; the tests get it from the test extra (scripts/install-deps)
+from shapely.geometry import MultiPolygon, Polygon
 
-shapely = pytest.importorskip("shapely")  # installed by scripts/install-deps (test extra)
-
-from shapely.geometry import MultiPolygon, Polygon  # noqa: E402
-
-from cloudctl.coverage.maps.builder.shapes import encode_dots, encode_path, simplify_coverage  # noqa: E402
+from cloudctl.coverage.maps.builder.shapes import encode_dots, encode_path, simplify_coverage
 
 
 def decode_path(d: str) -> list[list[tuple[int, int]]]:

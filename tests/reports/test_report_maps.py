@@ -83,3 +83,5 @@ def test_a_division_without_geometry_is_listed_under_the_map(tmp_path: Path, act
     assert "3 of 4 counties on the map" in re.sub(r"\s+", " ", page) and "1 not on the map" in page
     maps = json.loads((out / "coverage.json").read_text(encoding="utf-8"))["maps"]["pages"]["provinces/33.html"]
     assert maps[1]["level"] == "county" and maps[1]["not_on_map"] == ["330171"]
+    md = (out / "coverage.md").read_text(encoding="utf-8")
+    assert "| provinces/33.html | county | 3 | 330171 |" in md and "| index.html | province | 2 | – |" in md

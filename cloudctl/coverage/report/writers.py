@@ -100,6 +100,18 @@ def _md_plan(entries: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _md_maps(maps: dict[str, Any]) -> list[str]:
+    """Per page and map: how many areas are drawn and which divisions are not on the map."""
+    if not maps.get("pages"):
+        return []
+    lines = ["## Maps", "", f"Boundaries: {maps['source']}.", "", "| Page | Level | On the map | Not on the map |",
+             "|---|---|--:|---|"]
+    for page, entries in maps["pages"].items():
+        for m in entries:
+            lines.append(f"| {page} | {m['level']} | {m['drawn']} | {', '.join(m['not_on_map']) or '–'} |")
+    return [*lines, ""]
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     region = data["region"]
     out = [f"# Extranet coverage: {region['name']}, as of {data['as_of']}", ""]
@@ -113,6 +125,7 @@ def render_markdown(data: dict[str, Any]) -> str:
                              for p in trend["points"]], head=("Date", "Region"))
     out += ["", f"## Plan: top {len(data['plan']['entries'])} {data['plan']['level']} entries", "",
             *_md_plan(data["plan"]["entries"]), ""]
+    out += _md_maps(data.get("maps") or {})
     for page in data["drilldown"]:
         out += [f"## {page['name']} ({page['code']})", "", *_md_levels(page["levels"]), ""]
         if page["children"]:
