@@ -135,11 +135,14 @@ def _inset(inset: dict, layer: str, by_code: dict[str, Figure], unit: str, hatch
                      f'stroke-width="3.4" stroke-linecap="round"/><path d="{dots}" fill="none" stroke="{colour}" '
                      'stroke-width="2" stroke-linecap="round"/>')
     parts.append(f'<path class="sea-line" d="{inset["sea_line"]}" fill="none" stroke="#333" stroke-width="2.6"/>')
-    small = font * 0.62
+    small = font * 0.8
+    for m in inset.get("marks", []):
+        parts.append(f'<circle class="mark" data-name="{_a(m["name"])}" cx="{m["x"]}" cy="{m["y"]}" r="1.8" '
+                     'fill="#555"/>')
     for lb in inset["labels"]:
         parts.append(f'<text x="{lb["x"]}" y="{lb["y"]}" font-size="{small:.0f}" text-anchor="{lb["anchor"]}" '
                      f'fill="#333">{escape(lb["name"])}</text>')
-    parts.append(f'<text class="inset-title" x="{x + w - 6}" y="{y + h - 8}" font-size="{font * 0.8:.0f}" '
+    parts.append(f'<text class="inset-title" x="{x + w - 6}" y="{y + h - 8}" font-size="{font:.0f}" '
                  f'text-anchor="end">{escape(inset["title"])}</text></g>')
     return "".join(parts)
 
@@ -190,7 +193,7 @@ def choropleth(data: MapData, layer: str, figures: Sequence[Figure], *, title: s
         parts.append(f'<path class="sea-line" d="{data.sea_line}" fill="none" stroke="#333" stroke-width="3.5"/>')
     for m in data.marks:
         parts.append(f'<g class="mark"><circle cx="{m["x"]}" cy="{m["y"]}" r="2.5" fill="#333"/><text x="{m["x"]}" '
-                     f'y="{m["y"] - 6}" font-size="{font * 0.62:.0f}" text-anchor="middle">{escape(m["name"])}'
+                     f'y="{m["y"] - 6}" font-size="{font * 0.75:.0f}" text-anchor="middle">{escape(m["name"])}'
                      "</text></g>")
     labels = [_label(entry, fill_for(by_code[c].covered, by_code[c].total) if c in by_code else NEIGHBOUR, font,
                      layer != "province")

@@ -14,9 +14,11 @@ from cloudctl.coverage.maps.builder.shapes import densified_box, encode_lines, f
 
 INSET_BOX = (106.5, 2.8, 122.6, 23.2)  # lon/lat span of the inset
 # (name, lon, lat, text-anchor): the labels of the standard map's inset
-ISLAND_GROUPS = (("东沙群岛", 117.2, 20.75, "start"), ("西沙群岛", 111.6, 17.25, "middle"),
-                 ("中沙群岛", 114.6, 15.35, "middle"), ("黄岩岛", 117.5, 14.6, "middle"),
-                 ("南沙群岛", 113.6, 10.3, "middle"), ("曾母暗沙", 112.3, 3.2, "middle"))
+ISLAND_GROUPS = (("东沙群岛", 117.2, 20.75, "start"), ("西沙群岛", 111.5, 17.45, "middle"),
+                 ("中沙群岛", 114.2, 14.35, "middle"), ("黄岩岛", 118.0, 14.35, "middle"),
+                 ("南沙群岛", 113.4, 10.6, "middle"), ("曾母暗沙", 111.6, 4.0, "end"))
+# Reefs the standard map marks with a dot even where the land data has none above water.
+MARKED = (("黄岩岛", 117.75, 15.15),)
 MIN_AREA = 0.6
 TOLERANCE = 0.8
 
@@ -45,6 +47,10 @@ def build_inset(layers: dict[str, Geoms], foreign: Geoms, names: dict[str, str],
     for text, lon, lat, anchor in ISLAND_GROUPS:
         lx, ly = frame.point(*albers.forward(lon, lat))
         labels.append({"name": text, "x": round(float(lx)), "y": round(float(ly)), "anchor": anchor})
-    return {"title": "南海诸岛", "x": x, "y": y, "width": width, "height": height,
+    marks = []
+    for text, lon, lat in MARKED:
+        mx, my = frame.point(*albers.forward(lon, lat))
+        marks.append({"name": text, "x": round(float(mx)), "y": round(float(my))})
+    return {"title": "南海诸岛", "marks": marks, "x": x, "y": y, "width": width, "height": height,
             "km_per_unit": round(frame.km_per_unit, 3), "layers": out_layers, "dots": dots,
             "neighbours": context, "sea_line": encode_lines(sea), "labels": labels}
