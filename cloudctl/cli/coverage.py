@@ -205,7 +205,7 @@ def parse_weights(pairs: tuple[str, ...]) -> dict[str, float]:
 @coverage.command("plan")
 @click.option("--level", type=LEVEL_CHOICE, default="township", show_default=True)
 @region_option
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @as_of_option
 @click.option("--weight", "weights", multiple=True, metavar="NAME=VALUE",
               help="Override a score weight (parent_covered, western, ethnic_autonomous, ethnic_township, "

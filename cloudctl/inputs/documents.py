@@ -155,7 +155,14 @@ def read_input_bytes(path: str | Path, *, what: str = "input", max_bytes: int = 
             raise InputError(f"the {what} is {info.st_size:,} bytes; at most {max_bytes:,} are read",
                              file=display, hint="split the file, or check that it is the right one")
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            if stat.S_ISREG(info.st_mode):  # read what is there (a bound of 16 MiB would be allocated whole)
+                data = handle.read(info.st_size + 1)
+            else:  # a pipe or a device: in pieces, up to the bound
+                pieces, size = [], 0
+                while size <= max_bytes and (piece := handle.read(65536)):
+                    pieces.append(piece)
+                    size += len(piece)
+                data = b"".join(pieces)
     except FileNotFoundError:
         raise InputError(f"no such {what} file", file=display, hint=hint or "check the path") from None
     except PermissionError:
@@ -205,7 +212,10 @@ def parse_document(text: str, *, file: str | None = None, format: str = "yaml", 
         try:
             doc.data = parse_json(text, file, max_depth=max_depth, max_scalar=max_scalar)
         except PathProblem as p:
-            raise doc.error(p.path, p.message, hint=p.hint) from None
+            error = doc.error(p.path, p.message, hint=p.hint)
+            if error.line is None and p.where:
+                error.line, error.column = p.where
+            raise error from None
         return doc
     if format != "yaml":
         raise ValueError(f"unknown document format {format!r}")

@@ -1,5 +1,5 @@
 """JSON text -> plain data, strictly (see documents.py): the standard library's C parser, no
-NaN or infinities, no duplicate keys, bounded depth and value length."""
+NaN or infinities, no duplicate keys, no lone surrogates, bounded depth and value length."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ class _Refused(ValueError):
 class PathProblem(ValueError):
     """A problem at a path of the parsed data; the caller locates it (documents.parse_document)."""
 
-    def __init__(self, path: tuple[Any, ...], message: str, hint: str | None = None) -> None:
+    def __init__(self, path: tuple[Any, ...], message: str, hint: str | None = None,
+                 where: tuple[int, int] | None = None) -> None:
         super().__init__(message)
-        self.path, self.message, self.hint = path, message, hint
+        self.path, self.message, self.hint, self.where = path, message, hint, where
 
 
 def _constant(name: str) -> Any:
@@ -52,6 +53,7 @@ def _position(text: str, pos: int) -> tuple[int, int]:
 
 _STRINGS = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _CONSTANTS = re.compile(r"-?Infinity|NaN")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _locate_refusal(text: str, message: str, file: str | None) -> tuple[int | None, int | None]:
@@ -93,7 +95,13 @@ def parse_json(text: str, file: str | None, *, max_depth: int, max_scalar: int) 
         line, column = _too_deep(text, max_depth)
         raise InputError(f"nested more than {max_depth} levels deep", file=file, line=line, column=column,
                          hint="cloudctl documents are a few levels deep: check the file") from None
-    _check_tree(data, file, max_depth, max_scalar)
+    try:
+        _check_tree(data, file, max_depth, max_scalar)
+    except PathProblem as p:
+        if "surrogate" in p.message:  # the YAML parser cannot read it either: find the escape itself
+            found = re.search(r"\\u[dD][89abAB][0-9a-fA-F]{2}", text)
+            p.where = _position(text, found.start()) if found else None
+        raise
     return data
 
 
@@ -110,6 +118,8 @@ def _check_tree(data: Any, file: str | None, max_depth: int, max_scalar: int) ->
             problem = None
             if isinstance(node, str) and len(node) > max_scalar:
                 problem = f"a value of {len(node):,} characters (at most {max_scalar:,})"
+            elif isinstance(node, str) and not node.isascii() and _SURROGATE.search(node):
+                problem = "a lone UTF-16 surrogate (\\ud800-\\udfff) is not text"
             elif isinstance(node, float) and not math.isfinite(node):
                 problem = f"{node} is not a finite number"
             if problem:
@@ -121,4 +131,6 @@ def _check_tree(data: Any, file: str | None, max_depth: int, max_scalar: int) ->
         for key, value in items:
             if isinstance(key, str) and len(key) > max_scalar:
                 raise PathProblem(path, f"a key of {len(key):,} characters")
+            if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                raise PathProblem(path, "a key holds a lone UTF-16 surrogate (\\ud800-\\udfff): not text")
             todo.append((value, (*path, key)))
