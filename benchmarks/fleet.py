@@ -5,12 +5,14 @@
                                [--configs sqlite-1,pg-1,pg-2,pg-4,lb-2] [--connections 256]
 
 Enrols N agents (default 45,000, over the shipped townships, each with its own credential and
-1-3 links) in an SQLite store and in a private PostgreSQL (initdb in a temp dir, port 20100,
-settings in tests/fleet/fleetlab.py PG_SETTINGS), then for each configuration starts the servers
-as a user would (`cloudctl serve --workers N`; lb-2: two replicas behind HAProxy) and runs
-wrk with benchmarks/fleet.lua: every agent its own credential, a rising seq, results for its
-1-3 links, a few state changes. Each run offers `--rate` heartbeats/s (and with --max, a second
-run as fast as the server answers: the sustained maximum, and the 2-worker/1-worker ratio).
+1-3 links; the fleet in steady state: every link has reported before, so audit records come
+from the flips wrk makes, 0.2 % of heartbeats, not from first reports) in an SQLite store and
+in a private PostgreSQL (initdb in a temp dir, port 20100, settings in tests/fleet/fleetlab.py
+PG_SETTINGS), then for each configuration starts the servers as a user would (`cloudctl serve
+--workers N`; lb-2: two replicas behind HAProxy) and runs wrk with benchmarks/fleet.lua: every
+agent its own credential, a rising seq, results for its 1-3 links, a few state changes. Each
+run offers `--rate` heartbeats/s (and with --max, a second run as fast as the server answers:
+the sustained maximum, and the 2-worker/1-worker ratio).
 
 Reported per run: sustained heartbeats/s (stored by the store / seconds), p50/p99/max latency (wrk),
 LOST = per agent, heartbeats sent minus the store's counter gain (never the generator's view),
@@ -108,7 +110,7 @@ def prepare(url: str, agents: int) -> tuple[object, list]:  # type: ignore[type-
     store = open_store(url)
     started = time.monotonic()
     load_shipped_divisions(store, Actor("fleet-benchmark", "benchmarks/fleet.py"))
-    fleet = seed_fleet(store, townships(store), agents)
+    fleet = seed_fleet(store, townships(store), agents, running_since=time.time() - 3600)  # steady state
     print(f"  {url.split('://')[0]}: divisions + {agents:,} agents enrolled in {time.monotonic() - started:.1f} s",
           file=sys.stderr)
     return store, fleet
@@ -209,7 +211,7 @@ def main() -> int:
                 rows += run_config(c, store, fleet, url, work, args, None)
                 print(render(rows[-1:]), file=sys.stderr)
         if any(not c.startswith("sqlite") for c in configs):
-            pg = PrivatePostgres(work / "pg", PORTS["pg"])
+            pg = PrivatePostgres(None, PORTS["pg"])  # its own dir under /tmp: the postgres user must reach it
             pg.init()
             pg.start()
             url = pg.create_database("fleet")
@@ -219,7 +221,7 @@ def main() -> int:
                 print(render(rows[-1:]), file=sys.stderr)
     finally:
         if pg:
-            pg.remove() if not args.workdir else pg.stop()
+            pg.remove()
     print(f"\n{args.agents:,} agents, {args.seconds:.0f} s per run, wrk -t{args.threads} -c{args.connections}; "
           f"load after: {Path('/proc/loadavg').read_text().strip()}\n")
     print(render(rows))

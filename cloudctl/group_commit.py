@@ -99,21 +99,23 @@ class Overloaded(Exception):
 class AsyncGroupCommitter(Generic[T, R]):
     """The same group commit for coroutines of one event loop (the API's heartbeat ingest).
 
-    `await submit(item)` -> its answer. One batch is in flight at a time; it runs `send` in a
-    worker thread (it blocks on the database) while the loop keeps parsing requests, which queue
-    for the next batch. So a caller waits for at most the batch in flight plus its own, and a
-    batch holds at most `max_batch` items: latency is bounded by two batch transactions as long
-    as the queue stays under `max_queue`; beyond it `submit` raises Overloaded at once (the API
-    answers 503 and agents spool) instead of letting every caller's wait grow without bound.
+    `await submit(item)` -> its answer. At most `in_flight` batches are being sent at a time,
+    each by `send` in a worker thread (it blocks on the database) while the loop keeps parsing
+    requests, which queue for the next batch. With one in flight a caller waits for at most the
+    batch in flight plus its own; with two, the next batch is written while the previous one
+    waits for its commit (its WAL flush), which hides that wait. A batch holds at most
+    `max_batch` items, so latency is bounded by about two batch transactions as long as the
+    queue stays under `max_queue`; beyond it `submit` raises Overloaded at once (the API answers
+    503 and agents spool) instead of letting every caller's wait grow without bound.
     `send` answers per item; an exception it raises fails the whole batch (one transaction).
     """
 
     def __init__(self, send: Callable[[list[T]], Sequence[R]], *, max_batch: int = 500,
-                 max_queue: int = 20_000) -> None:
+                 max_queue: int = 20_000, in_flight: int = 1) -> None:
         self._send = send
-        self.max_batch, self.max_queue = max(1, max_batch), max(1, max_queue)
+        self.max_batch, self.max_queue, self.in_flight = max(1, max_batch), max(1, max_queue), max(1, in_flight)
         self._queue: list[tuple[T, Any]] = []
-        self._draining = False
+        self._senders = 0
         self.batches = 0
         self.items = 0
 
@@ -124,8 +126,8 @@ class AsyncGroupCommitter(Generic[T, R]):
             raise Overloaded(f"{len(self._queue)} items waiting")
         future = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
-        if not self._draining:
-            self._draining = True
+        if self._senders < self.in_flight:
+            self._senders += 1
             asyncio.get_running_loop().create_task(self._drain())
         return await future  # type: ignore[no-any-return]
 
@@ -151,4 +153,4 @@ class AsyncGroupCommitter(Generic[T, R]):
                     if not future.done():  # its caller may have gone (client disconnected)
                         future.set_result(result)
         finally:
-            self._draining = False
+            self._senders -= 1

@@ -126,6 +126,12 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        # The ingest thread waits on the database many times per batch; each time it wants the GIL
+        # back from the event loop, which holds it for up to the switch interval (5 ms by default).
+        import os
+        import sys
+
+        sys.setswitchinterval(float(os.environ.get("CLOUDCTL_SWITCH_INTERVAL", "0.0005")))
         yield
 
     app = FastAPI(title="cloudctl central API", version="1", lifespan=lifespan, responses=COMMON_RESPONSES,
@@ -220,8 +226,9 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
 
         try:
             current = is_current(store)
-        except CloudctlError as e:
-            return JSONResponse({"status": "unavailable", "store": store.dialect, "detail": e.message}, 503)
+        except Exception as e:  # whatever the driver raised: not ready, and say why
+            detail = e.message if isinstance(e, CloudctlError) else f"{type(e).__name__}: {e}"[:300]
+            return JSONResponse({"status": "unavailable", "store": store.dialect, "detail": detail}, 503)
         if not current:
             return JSONResponse({"status": "unavailable", "store": store.dialect,
                                  "detail": "the store's schema is not at the current migrations"}, 503)

@@ -73,10 +73,16 @@ class HeartbeatIngest:
     the batch it went out in has committed; raises the error that refused it (CredentialRejected,
     PermissionDenied), OperationFailed when the store is away (the whole batch), or Overloaded."""
 
-    def __init__(self, store: Any, *, max_batch: int = 500, max_queue: int = 20_000) -> None:
+    def __init__(self, store: Any, *, max_batch: int = 500, max_queue: int = 20_000, in_flight: int | None = None,
+                 ) -> None:
+        import os
+
         self.store = store
+        if in_flight is None:  # one batch at a time keeps one process's heartbeats in arrival order; two
+            # would write the next batch during a commit, but could apply an agent's seq s+1 before s
+            in_flight = int(os.environ.get("CLOUDCTL_INGEST_IN_FLIGHT", "1"))
         self.committer: AsyncGroupCommitter[Heartbeat, HeartbeatOutcome | CloudctlError] = AsyncGroupCommitter(
-            self._apply, max_batch=max_batch, max_queue=max_queue)
+            self._apply, max_batch=max_batch, max_queue=max_queue, in_flight=in_flight)
 
     def _apply(self, beats: list[Heartbeat]) -> list[HeartbeatOutcome | CloudctlError]:
         with self.store.begin() as conn:

@@ -198,14 +198,17 @@ def _sqlite_connection(path: Path, url: str) -> Any:
 
 
 def _translate(e: Exception, url: str) -> Exception:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
     from cloudctl.errors import CloudctlError
 
     if isinstance(e, CloudctlError):
         return e
-    if isinstance(e, OperationalError):
+    # the server went away (restart, network): the API answers 503 and clients retry
+    if isinstance(e, OperationalError | InterfaceError) or (isinstance(e, DBAPIError) and e.connection_invalidated):
         return OperationFailed(f"database error on {safe_url(url)}: {e.orig}")
+    if isinstance(e, DisconnectionError):
+        return OperationFailed(f"database error on {safe_url(url)}: {e}")
     return e
 
 

@@ -155,8 +155,9 @@ def cpu_seconds(pids: Sequence[int]) -> float:
 class ApiServer:
     """`cloudctl serve` as a user starts it (one replica, --workers N)."""
 
-    def __init__(self, db_url: str, port: int, workers: int = 1, log: Path | None = None) -> None:
-        self.db_url, self.port, self.workers, self.log = db_url, port, workers, log
+    def __init__(self, db_url: str, port: int, workers: int = 1, log: Path | None = None,
+                 extra: Sequence[str] = ()) -> None:
+        self.db_url, self.port, self.workers, self.log, self.extra = db_url, port, workers, log, list(extra)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -167,7 +168,7 @@ class ApiServer:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cloudctl", "--db", self.db_url, "serve", "--port", str(self.port),
-             "--workers", str(self.workers), "--log-level", "warning"],
+             "--workers", str(self.workers), "--log-level", "warning", *self.extra],
             stdout=out, stderr=out, start_new_session=True, env={**os.environ, "PYTHONPATH": str(REPO)})
         if wait:
             wait_for(self.ready, 120, f"cloudctl serve on {self.port} /readyz")
@@ -265,10 +266,14 @@ class FleetAgent:
     links: tuple[str, ...]
 
 
-def seed_fleet(store: object, towns: Sequence[str], n_agents: int, actor_name: str = "fleet-benchmark",
-               ) -> list[FleetAgent]:
+def seed_fleet(store: object, towns: Sequence[str], n_agents: int, actor_name: str = "fleet-benchmark", *,
+               running_since: float | None = None) -> list[FleetAgent]:
     """N active agents spread over `towns` (existing divisions), each with its own credential and
-    1-3 links of its town (the town gets 3 links); one audited enrolment per agent, in bulk."""
+    1-3 links of its town (the town gets 3 links); one audited enrolment per agent, in bulk.
+    `running_since` (epoch seconds): the fleet has been reporting since then, so every link
+    already has a status (up) and a heartbeat changes state only when a link flips, as in
+    steady operation; without it every agent's first heartbeat reports its links for the
+    first time (an audit record each)."""
     from sqlalchemy import insert, select
 
     from cloudctl.api import credentials as cred
@@ -295,6 +300,16 @@ def seed_fleet(store: object, towns: Sequence[str], n_agents: int, actor_name: s
             conn.execute(insert(link), new_links[start:start + 5000])
         for start in range(0, len(rows), 5000):
             conn.execute(insert(agent), rows[start:start + 5000])
+        if running_since is not None:
+            from cloudctl.store.tables.agents import link_status
+
+            have_status = set(conn.execute(select(link_status.c.link_id)).scalars())
+            status = [{"link_id": f"FL{t}-{k}", "division_code": t, "agent_id": first[t], "up": 1,
+                       "checked_ts": running_since, "changed_ts": running_since, "loss_ratio": 0.0}
+                      for first in [{a.division_code: a.agent_id for a in reversed(agents)}]
+                      for t in used for k in range(3) if f"FL{t}-{k}" not in have_status]
+            for start in range(0, len(status), 5000):
+                conn.execute(insert(link_status), status[start:start + 5000])
         record_changes(conn, [Change(actor, "enrol", "agent", a.agent_id, None,
                                      {"division": a.division_code, "role": "access", "state": "active"})
                               for a in agents])

@@ -113,7 +113,8 @@ class Agents:
             self.dirs.append(state)
             self.procs.append(subprocess.Popen(
                 [sys.executable, "-c", "from cloudctl.cli.agent_run import run; run()", "--config", str(config)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO)}))
+                stdout=subprocess.DEVNULL, stderr=(root / f"agent{i}.err").open("wb"),
+                env={**os.environ, "PYTHONPATH": str(REPO)}))
 
     def ids(self) -> list[str]:
         out = []
@@ -146,6 +147,10 @@ class Agents:
                 except OSError:  # acked and removed meanwhile
                     continue
         return total
+
+    def diagnose(self, store: Store, ids: list[str]) -> str:
+        errs = [(d.parent / f"{d.name}.err").read_text(errors="replace")[-1500:] for d in self.dirs]
+        return f"store {_store_counts(store, ids)} rounds {self.rounds()} spooled {self.spooled()} stderr {errs}"
 
     def caught_up(self, store: Store, ids: list[str]) -> bool:
         """Within a round or two of each agent's own count (the agents keep running)."""
@@ -194,7 +199,8 @@ def test_killing_one_of_two_replicas_mid_run_loses_no_heartbeat(private_pg: Priv
     url = private_pg.create_database("fault_replica")
     store = open_store(url)
     fleet = _fleet(store)
-    replicas = [ApiServer(url, _free_port(20510 + 10 * i), 1, tmp_path / f"serve{i}.log") for i in range(2)]
+    replicas = [ApiServer(url, _free_port(20510 + 10 * i), 1, tmp_path / f"serve{i}.log",
+                          ["--rate", "200", "--burst", "2000"]) for i in range(2)]
     for r in replicas:
         r.start()
     lb = HAProxy(tmp_path / "haproxy", _free_port(20530), [r.port for r in replicas])
@@ -231,7 +237,8 @@ def test_postgres_restart_mid_run_503_then_recovery_without_restart(private_pg: 
     url = private_pg.create_database("fault_pg")
     store = open_store(url)
     fleet = _fleet(store)
-    server = ApiServer(url, _free_port(20540), 1, tmp_path / "serve.log")
+    # agents every 0.3 s replay hundreds of spooled rounds: a per-agent rate above the default 5/s
+    server = ApiServer(url, _free_port(20540), 1, tmp_path / "serve.log", ["--rate", "200", "--burst", "2000"])
     server.start()
     pid = server.proc.pid  # type: ignore[union-attr]
     agents = Agents(store, tmp_path, server.base, listener)
@@ -265,7 +272,10 @@ def test_postgres_restart_mid_run_503_then_recovery_without_restart(private_pg: 
         refused += sum(run.result["errors"].values())
         assert stored > 500 and refused > 0
         assert lost <= refused  # no heartbeat answered 200 was lost; the refused ones the sender retries
-        wait_for(lambda: agents.caught_up(store, ids), 60, "agents replaying their spools")
+        try:
+            wait_for(lambda: agents.caught_up(store, ids), 60, "agents replaying their spools")
+        except AssertionError as e:
+            raise AssertionError(f"{e}: {agents.diagnose(store, ids)}") from e
         _assert_agents_caught_up(store, agents, ids)
     finally:
         agents.stop()
