@@ -25,6 +25,7 @@ import csv
 import gzip
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -102,10 +103,17 @@ def write_links(divisions: Path, n: int, out: Path, seed: int = 20150531) -> Non
     tmp.replace(out)
 
 
+CPU: list[float] = []  # CPU time (user + system) of the last child process run
+
+
 def run(cmd: list[str], *, check: bool = True) -> tuple[float, str]:
+    """Wall time and stdout of one child process; its CPU time goes to CPU[-1]."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, env=child_env(), timeout=900)
     wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if check and r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}")
     return wall, r.stdout
@@ -217,7 +225,7 @@ def main() -> None:
     first, _ = run(ours)  # the first read after a division import derives and caches the arrays
 
     load = os.getloadavg()
-    t_ours, t_theirs = [], []
+    t_ours, t_theirs, c_ours, c_theirs = [], [], [], []
     reference: dict[tuple[str, str], tuple[int, int]] | None = None
     for i in range(args.pairs):
         order = (("theirs", theirs), ("ours", ours)) if i % 2 == 0 else (("ours", ours), ("theirs", theirs))
@@ -225,6 +233,7 @@ def main() -> None:
         for who, cmd in order:
             wall, out = run(cmd)
             (t_ours if who == "ours" else t_theirs).append(wall)
+            (c_ours if who == "ours" else c_theirs).append(CPU[-1])
             outputs[who] = figures(out)
         if outputs["ours"] != outputs["theirs"]:
             a, b = outputs["ours"], outputs["theirs"]
@@ -247,6 +256,9 @@ def main() -> None:
           f"= {m_theirs / m_ours:.1f}x (median of {args.pairs} pairs; per-pair ratios "
           f"{min(pair_ratios):.1f}-{max(pair_ratios):.1f}x, median {statistics.median(pair_ratios):.1f}x); goal >= 5x: "
           + ("met" if m_theirs / m_ours >= 5 else "NOT met"))
+    cpu_o, cpu_t = statistics.median(c_ours), statistics.median(c_theirs)
+    print(f"  CPU time (user + system), median: pandas {cpu_t * 1000:.0f} ms / cloudctl {cpu_o * 1000:.0f} ms "
+          f"= {cpu_t / cpu_o:.1f}x (less skewed than wall time when the machine is shared)")
     print(f"  first summary after the division import (derives and caches the arrays): {first * 1000:.0f} ms")
     print(f"  cloudctl --help: {statistics.median(helps) * 1000:.0f} ms median (goal < 100 ms: "
           + ("met" if statistics.median(helps) < 0.1 else "NOT met") + ")")

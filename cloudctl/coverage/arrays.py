@@ -16,6 +16,7 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,18 @@ class DivisionArrays:
     def prefix_values(self, length: int) -> np.ndarray:
         """The first `length` digits of every code as an integer (e.g. the province number)."""
         return (self.keys // 16) // np.int64(10 ** (12 - length))
+
+    @cached_property
+    def level_positions(self) -> tuple[np.ndarray, ...]:
+        """For each level 1..5, the (ascending) indexes of its divisions."""
+        return tuple(np.flatnonzero(self.level == lv) for lv in range(1, len(CODE_LENGTHS) + 1))
+
+    def subtree_ends(self, idx: np.ndarray) -> np.ndarray:
+        """For divisions idx, the end of the index range [i, end) holding i and everything under it:
+        in key order a code's descendants follow it contiguously, up to the next prefix."""
+        keys = self.keys[idx]
+        scale = 10 ** (12 - keys % 16)
+        return np.searchsorted(self.keys, ((keys // 16) // scale + 1) * scale * 16)
 
     def kind_mask(self, names: Sequence[str]) -> np.ndarray:
         """Boolean mask of divisions whose kind is one of names."""

@@ -119,7 +119,11 @@ def member_mask(arrays: DivisionArrays, region_idx: int, exclude_kinds: Sequence
         mask = np.ones(arrays.size, dtype=bool)
     else:
         lv = int(arrays.level[region_idx])
-        mask = arrays.anc[lv - 1] == region_idx
+        if lv <= len(arrays.anc):
+            mask = arrays.anc[lv - 1] == region_idx
+        else:  # a village: nothing lies below it
+            mask = np.zeros(arrays.size, dtype=bool)
+            mask[region_idx] = True
     if exclude_kinds:
         mask &= ~arrays.kind_mask(exclude_kinds)
     return mask
@@ -139,14 +143,16 @@ def child_level_of(arrays: DivisionArrays, region_idx: int) -> int:
 
 
 def children_of(arrays: DivisionArrays, region_idx: int) -> np.ndarray:
-    """Indexes of the region's direct children (the provinces for the country)."""
+    """Indexes of the region's direct children (the provinces for the country): the divisions of
+    the next level inside the region's index range."""
     child_level = child_level_of(arrays, region_idx)
     if child_level > len(LEVELS):
         return np.zeros(0, dtype=np.int64)
-    at_level = arrays.level == child_level
-    if region_idx >= 0:
-        at_level &= arrays.anc[child_level - 2] == region_idx
-    return np.flatnonzero(at_level)
+    positions = arrays.level_positions[child_level - 1]
+    if region_idx < 0:
+        return positions
+    end = arrays.subtree_ends(np.array([region_idx]))
+    return positions[np.searchsorted(positions, region_idx):np.searchsorted(positions, end[0])]
 
 
 def child_counts(arrays: DivisionArrays, mask: np.ndarray | None, covered: np.ndarray,
@@ -161,7 +167,10 @@ def child_counts(arrays: DivisionArrays, mask: np.ndarray | None, covered: np.nd
     # each division's child row (-1: under no child), then one (row, level) slot per division
     row_of = np.full(arrays.size + 1, -1, dtype=np.int32)  # [-1] stays -1 for anc == -1
     row_of[children] = np.arange(len(children), dtype=np.int32)
-    rows = row_of[arrays.anc[child_level_of(arrays, region_idx) - 1]]
+    child_level = child_level_of(arrays, region_idx)
+    # each division's ancestor at the children's level (villages, the last level, are their own)
+    group = arrays.anc[child_level - 1] if child_level <= len(arrays.anc) else np.arange(arrays.size, dtype=np.int32)
+    rows = row_of[group]
     valid = rows >= 0 if mask is None else (rows >= 0) & mask
     slot = rows * np.int32(nl) + (arrays.level - 1)
     size = len(children) * nl
@@ -188,16 +197,49 @@ def division_names(store: Store, codes: Sequence[str]) -> dict[str, str]:
     return names
 
 
+def range_counts(arrays: DivisionArrays, covered: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(totals[r, level], covered[r, level]) of the divisions in each index range [start, end):
+    binary searches in each level's positions, nothing proportional to the registry's size."""
+    hit = np.flatnonzero(covered)
+    hit_level = arrays.level[hit]
+    shape = (len(starts), len(LEVELS))
+    totals, covs = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64)
+    for j, positions in enumerate(arrays.level_positions):
+        totals[:, j] = np.searchsorted(positions, ends) - np.searchsorted(positions, starts)
+        at_level = hit[hit_level == j + 1]
+        covs[:, j] = np.searchsorted(at_level, ends) - np.searchsorted(at_level, starts)
+    return totals, covs
+
+
+def counts_by_range(arrays: DivisionArrays, covered: np.ndarray, ridx: int,
+                    by_child: bool) -> tuple[list[LevelCoverage], np.ndarray, np.ndarray, np.ndarray]:
+    """What level_counts and child_counts give when no kind is excluded, from index ranges: a
+    region (or the country) and each of its children are contiguous runs of the key order."""
+    region = np.array([ridx] if ridx >= 0 else [], dtype=np.int64)
+    starts, ends = (region, arrays.subtree_ends(region)) if ridx >= 0 else (np.array([0]), np.array([arrays.size]))
+    children = children_of(arrays, ridx) if by_child else np.zeros(0, dtype=np.int64)
+    totals, covs = range_counts(arrays, covered, np.concatenate([starts, children]),
+                                np.concatenate([ends, arrays.subtree_ends(children)]))
+    levels = [LevelCoverage(name, int(totals[0, j]), int(covs[0, j])) for j, name in enumerate(LEVELS)
+              if totals[0, j] > 0]
+    return levels, children, totals[1:], covs[1:]
+
+
 def summarise(arrays: DivisionArrays, covered: np.ndarray, as_of: date, region: str | None,
               exclude_kinds: Sequence[str] = (), by_child: bool = False,
               names: dict[str, str] | None = None) -> CoverageSummary:
     """Pure roll-up over arrays and a covered mask (no I/O)."""
     ridx = region_index(arrays, region)
-    mask = member_mask(arrays, ridx, exclude_kinds)
-    levels = level_counts(arrays.level, covered, mask)
+    if exclude_kinds:
+        mask = member_mask(arrays, ridx, exclude_kinds)
+        levels = level_counts(arrays.level, covered, mask)
+        idx, totals, covs = child_counts(arrays, mask, covered, ridx) if by_child else (None, None, None)
+    else:
+        levels, idx, totals, covs = counts_by_range(arrays, covered, ridx, by_child)
     children: list[ChildCoverage] | None = None
     if by_child:
-        idx, totals, covs = child_counts(arrays, mask, covered, ridx)
+        assert idx is not None and totals is not None and covs is not None
         children = []
         for row, i in enumerate(idx):
             code = arrays.code(int(i))

@@ -54,7 +54,8 @@ def test_two_overlapping_links_count_once(loaded: Store) -> None:
 def test_rollup_matches_reference(loaded: Store, registry: list[Div]) -> None:
     links = make_links(registry, 300)
     insert_links(loaded, links)
-    for region in (None, "51", "1502", "110101", "510101001"):
+    village = next(d.code for d in registry if d.level == 5)
+    for region in (None, "51", "1502", "110101", "510101001", village):
         for exclude in ((), ("special_zone",), ("subdistrict", "residents_committee")):
             for d in (date(2009, 1, 1), date(2012, 3, 4), D, date(2030, 1, 1)):
                 got = rollup_coverage(loaded, d, region=region, exclude_kinds=exclude).to_json()
@@ -62,11 +63,15 @@ def test_rollup_matches_reference(loaded: Store, registry: list[Div]) -> None:
                                "levels": ref_levels(registry, links, d, region, exclude)}, (region, exclude, d)
 
 
-@pytest.mark.parametrize("region", [None, "1501"])
-def test_by_child_matches_reference_per_child(loaded: Store, registry: list[Div], region: str | None) -> None:
+@pytest.mark.parametrize("exclude", [(), ("town",)], ids=["index-ranges", "kind-masks"])
+@pytest.mark.parametrize("region", [None, "1501", "510101", "510101001"])
+def test_by_child_matches_reference_per_child(loaded: Store, registry: list[Div], region: str | None,
+                                              exclude: tuple[str, ...]) -> None:
+    """Without excluded kinds the counts come from index ranges, with them from masks: both match
+    the reference, down to a township whose children are villages."""
     links = make_links(registry, 250, seed=3)
     insert_links(loaded, links)
-    s = rollup_by_child(loaded, D, region=region, exclude_kinds=("town",))
+    s = rollup_by_child(loaded, D, region=region, exclude_kinds=exclude)
     child_level = 1 if region is None else len(region) // 2 + 1
     expected_children = sorted(d.code for d in registry if d.level == child_level
                                and (region is None or d.code.startswith(region)))
@@ -74,8 +79,17 @@ def test_by_child_matches_reference_per_child(loaded: Store, registry: list[Div]
     names = {d.code: d.name for d in registry}
     for c in s.children:
         assert c.name == names[c.code]
-        assert [lv.to_json() for lv in c.levels] == ref_levels(registry, links, D, c.code, ("town",))
-    assert s.to_json()["levels"] == ref_levels(registry, links, D, region, ("town",))
+        assert [lv.to_json() for lv in c.levels] == ref_levels(registry, links, D, c.code, exclude)
+    assert s.to_json()["levels"] == ref_levels(registry, links, D, region, exclude)
+
+
+def test_a_village_region_has_itself_and_no_children(loaded: Store, registry: list[Div]) -> None:
+    village = next(d.code for d in registry if d.level == 5)
+    insert_links(loaded, [LinkRecord("V", village, "fiber", 10.0, date(2015, 1, 1))])
+    for exclude in ((), ("special_zone",)):
+        s = rollup_by_child(loaded, D, region=village, exclude_kinds=exclude)
+        assert [lv.to_json() for lv in s.levels] == [{"level": "village", "total": 1, "covered": 1, "ratio": 1.0}]
+        assert s.children == []
 
 
 def test_level_without_divisions_is_omitted(store: Store) -> None:
