@@ -10,9 +10,7 @@ naming file, line and field.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 from cloudctl.divisions.codes import CODE_LENGTHS, LEVEL_NAMES, code_problem
 from cloudctl.errors import InputError
 from cloudctl.inputs.csvfiles import CsvTable, parse_csv, read_csv_text
+from cloudctl.inputs.documents import paused_gc
 
 
 @dataclass(frozen=True)
@@ -87,18 +86,6 @@ def read_division_file(path: str | Path, display: str | None = None) -> Division
     text = read_csv_text(path, display)
     with paused_gc():
         return _parse(parse_csv(text, display), display)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic GC while millions of small, acyclic objects are made (3x faster here)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _parse(table: CsvTable, display: str) -> DivisionFile:

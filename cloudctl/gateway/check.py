@@ -52,13 +52,11 @@ class _Checker:
             self.add(path, str(e), "write an IPv4/IPv6 literal such as 10.20.0.5 or 10.20.0.0/24")
             return None
 
-    def unique(self, items: Iterable[tuple[NodePath, str]], what: str) -> None:
-        items = list(items)
-        names = [name for _, name in items]
+    def unique(self, names: list[str], paths: Callable[[], Iterable[NodePath]], what: str) -> None:
         if len(set(names)) == len(names) and _NAMES_RE.fullmatch("\n".join(names) + "\n"):
             return  # the common case, in two C-level passes; otherwise find and name each problem
         seen: dict[str, NodePath] = {}
-        for path, name in items:
+        for path, name in zip(paths(), names, strict=True):
             if not NAME_RE.match(name):
                 self.add(path, f"{what} name {name!r} must be 1-63 characters of A-Z a-z 0-9 _ . - "
                                "starting with a letter or digit")
@@ -69,11 +67,11 @@ class _Checker:
 
     def run(self) -> list[Problem]:
         p = self.policy
-        self.unique(((("zones", n), n) for n in p.zones), "zone")
-        self.unique(((("portals", i, "name"), x.name) for i, x in enumerate(p.portals)), "portal")
-        self.unique(((("services", i, "name"), x.name) for i, x in enumerate(p.services)), "service")
-        self.unique(((("publications", i, "name"), x.name) for i, x in enumerate(p.publications)), "publication")
-        self.unique(((("departments", i, "name"), x.name) for i, x in enumerate(p.departments)), "department")
+        self.unique(list(p.zones), lambda: (("zones", n) for n in p.zones), "zone")
+        for key, items, what in (("portals", p.portals, "portal"), ("services", p.services, "service"),
+                                 ("publications", p.publications, "publication"),
+                                 ("departments", p.departments, "department")):
+            self.unique([x.name for x in items], lambda k=key, xs=items: ((k, i, "name") for i in range(len(xs))), what)
         self.check_gateway()
         self.check_zones()
         self.check_interfaces()

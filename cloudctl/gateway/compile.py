@@ -52,21 +52,27 @@ def publication_elements(flows: list[PubFlow], grid: Grid | None = None
                 runs[(gid, j, piece, tag[0])].append(i)
             covered = normalize([*covered, *ports])
     text_cache: dict[tuple[int, int, int], str] = {}
+    counters = {order: f'"pub_{name}"' for order, name in names.items()}  # names are checked: A-Z a-z 0-9 _ . -
     out: dict[tuple[str, str, int], list[tuple]] = defaultdict(list)
     for (gid, j, (plo, phi), order), indices in runs.items():
         family, iif, oif, proto = grid.groups[gid]
         sb, db = grid.src_bounds[gid], grid.dst_bounds[gid]
         dlo, dhi = db[j], db[j + 1] - 1
-        dst = text_cache.get((family, dlo, dhi)) or text_cache.setdefault(
-            (family, dlo, dhi), format_address_range(family, dlo, dhi))
+        key = (family, dlo, dhi)
+        dst = text_cache.get(key)
+        if dst is None:
+            dst = text_cache[key] = format_address_range(family, dlo, dhi)
         port = str(plo) if plo == phi else f"{plo}-{phi}"
-        counter = f'"pub_{names[order]}"'  # names are checked: A-Z a-z 0-9 _ . - only
+        counter = counters[order]
+        elements = out[(iif, oif, family)]
         spans = [(indices[0], indices[0])] if len(indices) == 1 else merge_runs(sorted(indices))
         for i0, i1 in spans:
             slo, shi = sb[i0], sb[i1 + 1] - 1
-            src = text_cache.get((family, slo, shi)) or text_cache.setdefault(
-                (family, slo, shi), format_address_range(family, slo, shi))
-            out[(iif, oif, family)].append((slo, dlo, proto, plo, src, dst, port, counter))
+            key = (family, slo, shi)
+            src = text_cache.get(key)
+            if src is None:
+                src = text_cache[key] = format_address_range(family, slo, shi)
+            elements.append((slo, dlo, proto, plo, src, dst, port, counter))
     return {k: [(e[4], e[5], e[2], e[6], e[7]) for e in sorted(v)] for k, v in out.items()}
 
 
@@ -186,7 +192,9 @@ def render(sem: Semantics, at: dt.date) -> str:
 def compile_ruleset(policy: Policy, at: dt.date | None = None) -> str:
     """The nftables ruleset of a policy, valid on `at` (default: today, UTC): one `nft -f` file."""
     from cloudctl.gateway.check import ensure_valid
+    from cloudctl.inputs.documents import paused_gc
 
-    ensure_valid(policy)
-    at = at or dt.datetime.now(dt.UTC).date()
-    return render(build_semantics(policy), at)
+    with paused_gc():  # the flows and cells are acyclic: collections would only re-walk the policy
+        ensure_valid(policy)
+        at = at or dt.datetime.now(dt.UTC).date()
+        return render(build_semantics(policy), at)

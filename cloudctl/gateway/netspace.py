@@ -7,11 +7,10 @@ dotted-quad IPv4 or RFC 4291 IPv6 text, with an optional /prefix, and returns
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-
-from netaddr import INET_PTON, AddrFormatError, IPAddress, IPRange
 
 Interval = tuple[int, int]  # inclusive bounds
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -35,15 +34,16 @@ def parse_address(text: str, *, allow_prefix: bool = True, strict_network: bool 
     if text.lower() in ("any", "all", "*", "0/0"):
         raise AddressError(f"{text!r} is not allowed: name exact addresses")
     addr_text, slash, plen_text = text.partition("/")
-    if _IPV4.match(addr_text):  # the common case, as strict as netaddr's INET_PTON, without its cost
+    if _IPV4.match(addr_text):  # the common case, as strict as inet_pton, without ipaddress's cost
         a, b, c, d = addr_text.split(".")
         family, value = 4, (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
     else:
         try:
-            addr = IPAddress(addr_text, flags=INET_PTON)
-        except (AddrFormatError, ValueError, TypeError) as e:
+            if "%" in addr_text:  # a zone index (fe80::1%eth0) names no address a gateway routes
+                raise ValueError(addr_text)
+            family, value = 6, int(ipaddress.IPv6Address(addr_text))
+        except ValueError as e:
             raise AddressError(f"{addr_text!r} is not an IP address literal (hostnames are not allowed)") from e
-        family, value = addr.version, int(addr)
     bits = MAX_BITS[family]
     if not slash:
         return family, value, value
@@ -55,7 +55,7 @@ def parse_address(text: str, *, allow_prefix: bool = True, strict_network: bool 
     host_mask = (1 << (bits - plen)) - 1
     first = value & ~host_mask
     if strict_network and first != value:
-        network = IPAddress(first, family)
+        network = format_address(family, first)
         raise AddressError(f"{text!r} has host bits set; the network is {network}/{plen}")
     return family, first, first | host_mask
 
@@ -149,7 +149,7 @@ def size(intervals: Iterable[Interval]) -> int:
 def format_address(family: int, value: int) -> str:
     if family == 4:
         return f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}.{value & 255}"
-    return str(IPAddress(value, 6))
+    return str(ipaddress.IPv6Address(value))
 
 
 def format_address_range(family: int, lo: int, hi: int) -> str:
@@ -163,7 +163,8 @@ def format_address_range(family: int, lo: int, hi: int) -> str:
 
 
 def range_to_cidrs(family: int, lo: int, hi: int) -> list[str]:
-    return [str(c) for c in IPRange(IPAddress(lo, family), IPAddress(hi, family)).iter_cidrs()]
+    make = ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address
+    return [str(c) for c in ipaddress.summarize_address_range(make(lo), make(hi))]
 
 
 def format_ports(intervals: Iterable[Interval]) -> str:

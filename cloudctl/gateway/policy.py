@@ -1,99 +1,81 @@
-"""Policy models (pydantic) and their loader.
+"""Policy records and their loader.
 
-The file is read by cloudctl.inputs.documents (libyaml, bounded, no aliases, marks for every
-node); the Document stays on the policy as its source, so that every error of the checks
-names file:line:column and the field (e.g. publications[3].ports).
+The file is read by cloudctl.inputs.documents (libyaml, bounded, no alias bombs, marks for
+every node) and typed by cloudctl.inputs.records (dataclasses: no pydantic on the check and
+compile path, which is mostly start-up). The Document stays on the policy as its source, so
+that every error of the checks names file:line:column and the field (publications[3].ports).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
-
-from cloudctl.inputs.documents import Document, NodePath, format_path, load_document, parse_document
+from cloudctl.inputs.documents import Document, NodePath, format_path, load_document, parse_document, paused_gc
+from cloudctl.inputs.records import from_data, record, to_data
 
 __all__ = ["NAME_RE", "NodePath", "Policy", "format_path", "load_policy", "parse_policy_text", "policy_from_document"]
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 ZONE_KINDS = ("public", "dedicated", "internet-access", "internet")
 ACCESS_CLASSES = ("A", "B", "C", "D", "E", "F")
 POLICY_HINT = "a policy has the keys gateway, zones, portals, services, publications, departments (docs/gateway.md)"
+Port = int | str
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Dump:
+    """What callers of the pydantic models used: model_dump and model_validate."""
+
+    __slots__ = ()
+
+    def model_dump(self, *, mode: str = "json", exclude: set[str] | None = None,
+                   exclude_none: bool = False) -> dict[str, Any]:
+        return to_data(self, exclude=frozenset(exclude or ()), exclude_none=exclude_none)
 
 
-def _as_text(value: Any) -> Any:
-    """YAML turns 110000 into an int and 10.0 into a float; names and addresses are text."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return value
-
-
-def _as_text_list(value: Any) -> Any:
-    if isinstance(value, str | int | float):
-        value = [value]
-    return [_as_text(v) for v in value] if isinstance(value, list) else value
-
-
-class Interface(_Model):
+@record
+class Interface(_Dump):
     name: str
-    addresses: list[str] = Field(default_factory=list)
     zones: list[str]
-
-    _text = field_validator("name", mode="before")(_as_text)
-    _lists = field_validator("addresses", "zones", mode="before")(_as_text_list)
+    addresses: list[str] = field(default_factory=list)
 
 
-class Gateway(_Model):
+@record
+class Gateway(_Dump):
     name: str
     division: str
     management_address: str
     exit_address: str
-    exit_address_v6: str | None = None
     interfaces: list[Interface]
-
-    _text = field_validator("name", "division", "management_address", "exit_address", "exit_address_v6",
-                            mode="before")(_as_text)
+    exit_address_v6: str | None = None
 
 
-class Zone(_Model):
+@record
+class Zone(_Dump):
     kind: Literal["public", "dedicated", "internet-access", "internet"]
-    cidrs: list[str] = Field(default_factory=list)
+    cidrs: list[str] = field(default_factory=list)
     department: str | None = None
 
-    _lists = field_validator("cidrs", mode="before")(_as_text_list)
-    _text = field_validator("department", mode="before")(_as_text)
 
-
-class Portal(_Model):
+@record
+class Portal(_Dump):
     name: str
     addresses: list[str]
 
-    _text = field_validator("name", mode="before")(_as_text)
-    _lists = field_validator("addresses", mode="before")(_as_text_list)
 
-
-Port = int | str
-
-
-class Service(_Model):
+@record
+class Service(_Dump):
     name: str
     department: str
     address: str
     protocol: Literal["tcp", "udp"]
     ports: list[Port]
 
-    _text = field_validator("name", "department", "address", mode="before")(_as_text)
 
-
-class Publication(_Model):
+@record
+class Publication(_Dump):
     name: str
     service: str
     portal: str
@@ -103,42 +85,39 @@ class Publication(_Model):
     owner: str | None = None
     justification: str | None = None
 
-    _text = field_validator("name", "service", "portal", "owner", mode="before")(_as_text)
 
-
-class Department(_Model):
+@record
+class Department(_Dump):
     name: str
     access_class: Literal["A", "B", "C", "D", "E", "F"]
-    subnets: list[str] = Field(default_factory=list)
-
-    _text = field_validator("name", mode="before")(_as_text)
-    _lists = field_validator("subnets", mode="before")(_as_text_list)
+    subnets: list[str] = field(default_factory=list)
 
 
-class Policy(_Model):
+@dataclass(slots=True)
+class Policy(_Dump):
     gateway: Gateway
     zones: dict[str, Zone]
-    portals: list[Portal] = Field(default_factory=list)
-    services: list[Service] = Field(default_factory=list)
-    publications: list[Publication] = Field(default_factory=list)
-    departments: list[Department] = Field(default_factory=list)
-
-    _source: Document | None = PrivateAttr(default=None)
-    _checked: bool = PrivateAttr(default=False)
+    portals: list[Portal] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    publications: list[Publication] = field(default_factory=list)
+    departments: list[Department] = field(default_factory=list)
+    _source: Document | None = field(default=None, init=False, repr=False, compare=False)
+    _checked: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def source(self) -> Document:
         """Where the policy came from: .error(path, message) names file:line:column and field."""
         return self._source or Document(None)
 
+    @classmethod
+    def model_validate(cls, data: Any) -> Policy:
+        """A policy from plain data (e.g. stored JSON); InputError if it is not one."""
+        return from_data(cls, data)
+
 
 def policy_from_document(doc: Document) -> Policy:
     """Type-check a loaded document as a policy (no semantic checks: see check.py)."""
-    data = doc.mapping("policy", hint=POLICY_HINT)
-    try:
-        policy = Policy.model_validate(data)
-    except ValidationError as e:
-        raise doc.validation_error(e, hint=POLICY_HINT) from e
+    policy = from_data(Policy, doc.mapping("policy", hint=POLICY_HINT), doc)
     policy._source = doc
     return policy
 
@@ -151,10 +130,11 @@ def parse_policy_text(text: str, file: str | None = None, *, format: str = "yaml
 def load_policy(path: str | Path, *, validate: bool = True) -> Policy:
     """Read a policy file (YAML, or JSON by its suffix); with validate (the default) also run
     every semantic check."""
-    doc = load_document(path, what="policy", hint="give the path of a YAML policy (see docs/gateway.md)")
-    policy = policy_from_document(doc)
-    if validate:
-        from cloudctl.gateway.check import ensure_valid
+    with paused_gc():  # tens of thousands of small objects: no collection would free any of them
+        doc = load_document(path, what="policy", hint="give the path of a YAML policy (see docs/gateway.md)")
+        policy = policy_from_document(doc)
+        if validate:
+            from cloudctl.gateway.check import ensure_valid
 
-        ensure_valid(policy)
+            ensure_valid(policy)
     return policy

@@ -86,13 +86,23 @@ def _resolve_plain(value: str) -> Any:
     return value
 
 
-def _scalar(event: Any, resolve: bool) -> Any:
-    """A scalar with an explicit tag (rare)."""
+def _scalar(event: Any, value: str, resolve: bool, anchors: _Anchors, cache: dict[str, Any]) -> Any:
+    """A scalar in a text with anchors, aliases or tags somewhere (the general case)."""
     tag = event.tag
-    if tag not in _SCALAR_TAGS:
+    if tag is None or tag == "!" or tag == _STR:
+        if tag is None and not event.style and resolve:
+            obj = cache.get(value, _NO_KEY)
+            if obj is _NO_KEY:
+                obj = cache[value] = _resolve_plain(value)
+            value = obj
+    elif tag not in _SCALAR_TAGS:
         raise _BadScalar(f"the tag {tag} is not allowed",
                          "use plain values; only the standard YAML tags (!!str, !!int, ...) are read")
-    return _construct(tag, event.value) if resolve else event.value
+    elif resolve:
+        value = _construct(tag, value)
+    if event.anchor is not None:
+        anchors.done[event.anchor] = (value, None, 1, 0)
+    return value
 
 
 def _path(stack: list[tuple[Any, Any, bool, Any, Any]], top: Any = None, key: Any = _NO_KEY) -> list[Any]:
@@ -114,7 +124,8 @@ def parse_yaml(text: str, file: str | None, *, max_depth: int, max_scalar: int,
     """(data, marks) of a one-document YAML text; InputError for anything refused or malformed."""
     parser = _Parser(text)
     try:
-        return _read(parser, file, max_depth, max_scalar, resolve, max_alias_nodes)
+        simple = not ("&" in text or "*" in text or "!" in text)
+        return _read(parser, file, max_depth, max_scalar, resolve, max_alias_nodes, simple)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "malformed"
@@ -164,18 +175,22 @@ class _Anchors:
 
 
 def _read(parser: Any, file: str | None, max_depth: int, max_scalar: int, resolve: bool,
-          max_alias_nodes: int) -> tuple[Any, Any]:
+          max_alias_nodes: int, simple: bool) -> tuple[Any, Any]:
     """One pass over the events. Marks: a mapping's children are {key: mark of the key}, a
     list's [mark of the item]; a child that is itself a container is (mark, its children).
 
     A container's frame on the stack: (container, marks, is a mapping, key being read, anchor);
     anchor is None or (name, nodes before it, peak depth before it, its depth). The top
-    container is in locals; stack[0] holds the root's one-item holder."""
+    container is in locals; stack[0] holds the root's one-item holder. SIMPLE: the text has no
+    '&', '*' or '!' at all, so no event can carry an anchor, an alias or a tag."""
     get = parser.get_event
     get()  # StreamStartEvent
     if type(get()) is StreamEndEvent:
         return None, None
     cache: dict[str, Any] = {}
+    cached = cache.get
+    resolve_plain = _resolve_plain
+    scalar_event, mapping_end, sequence_end = ScalarEvent, MappingEndEvent, SequenceEndEvent
     anchors = _Anchors(file, max_depth, max_alias_nodes)
     root: list[Any] = []
     root_marks: list[Any] = []
@@ -186,71 +201,72 @@ def _read(parser: Any, file: str | None, max_depth: int, max_scalar: int, resolv
         event = get()
         kind = type(event)
         if is_map:
-            if kind is MappingEndEvent:
-                if anchor is not None:
-                    peak = _close_anchor(anchors, anchor, (container, marks), nodes, peak)
-                container, marks, is_map, _, anchor = stack.pop()
-                continue
-            if kind is not ScalarEvent:
-                raise _error("a key must be a name, not a mapping, a list or an alias", file, event.start_mark,
-                             _path(stack, container))
-            key = event.value
-            key_mark = event.start_mark
-            if event.anchor is not None or event.tag not in (None, "!", _STR) or key in container or (
-                    key == "<<" and not event.style) or len(key) > max_scalar:
-                _refuse_key(event, container, stack, file, max_scalar)
-            event = get()
-            kind = type(event)
-            if kind is ScalarEvent:
-                nodes += 1
+            # key: value pairs with scalar values, in one tight loop; anything else falls out of it
+            while kind is scalar_event:
+                key = event.value
+                key_mark = event.start_mark
+                if key in container or len(key) > max_scalar or (not simple and (
+                        event.anchor is not None or event.tag not in (None, "!", _STR))) or (
+                        key == "<<" and not event.style):
+                    _refuse_key(event, container, stack, file, max_scalar)
+                event = get()
+                kind = type(event)
+                if kind is not scalar_event:
+                    break
                 value = event.value
                 if len(value) > max_scalar:
                     _refuse_scalar(event, file, _path(stack, container, key), max_scalar)
-                tag = event.tag
                 try:
-                    if tag is None:
+                    if simple:  # no anchor, alias or tag anywhere in the text: the common case
                         if not event.style and resolve:
-                            obj = cache.get(value, _NO_KEY)
+                            obj = cached(value, _NO_KEY)
                             if obj is _NO_KEY:
-                                obj = cache[value] = _resolve_plain(value)
+                                obj = cache[value] = resolve_plain(value)
                             value = obj
-                    elif tag != "!" and tag != _STR:
-                        value = _scalar(event, resolve)
+                    else:
+                        nodes += 1
+                        value = _scalar(event, value, resolve, anchors, cache)
                 except _BadScalar as e:
                     raise _error(e.message, file, event.start_mark, _path(stack, container, key), hint=e.hint) from None
-                if event.anchor is not None:
-                    anchors.done[event.anchor] = (value, None, 1, 0)
                 container[key] = value
                 marks[key] = key_mark
-                continue
+                event = get()
+                kind = type(event)
+            else:
+                if kind is mapping_end:
+                    if anchor is not None:
+                        peak = _close_anchor(anchors, anchor, (container, marks), nodes, peak)
+                    container, marks, is_map, _, anchor = stack.pop()
+                    continue
+                raise _error("a key must be a name, not a mapping, a list or an alias", file, event.start_mark,
+                             _path(stack, container))
             path_key = key
         else:
-            if kind is SequenceEndEvent:
-                if anchor is not None:
-                    peak = _close_anchor(anchors, anchor, (container, marks), nodes, peak)
-                container, marks, is_map, _, anchor = stack.pop()
-                continue
-            if kind is ScalarEvent:
-                nodes += 1
+            # items that are scalars, in one tight loop
+            while kind is scalar_event:
                 value = event.value
                 if len(value) > max_scalar:
                     _refuse_scalar(event, file, _path(stack, container), max_scalar)
-                tag = event.tag
                 try:
-                    if tag is None:
+                    if simple:
                         if not event.style and resolve:
-                            obj = cache.get(value, _NO_KEY)
+                            obj = cached(value, _NO_KEY)
                             if obj is _NO_KEY:
-                                obj = cache[value] = _resolve_plain(value)
+                                obj = cache[value] = resolve_plain(value)
                             value = obj
-                    elif tag != "!" and tag != _STR:
-                        value = _scalar(event, resolve)
+                    else:
+                        nodes += 1
+                        value = _scalar(event, value, resolve, anchors, cache)
                 except _BadScalar as e:
                     raise _error(e.message, file, event.start_mark, _path(stack, container), hint=e.hint) from None
-                if event.anchor is not None:
-                    anchors.done[event.anchor] = (value, None, 1, 0)
                 container.append(value)
                 marks.append(event.start_mark)
+                event = get()
+                kind = type(event)
+            if kind is sequence_end:
+                if anchor is not None:
+                    peak = _close_anchor(anchors, anchor, (container, marks), nodes, peak)
+                container, marks, is_map, _, anchor = stack.pop()
                 continue
             if kind is DocumentEndEvent:
                 break
