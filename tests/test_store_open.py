@@ -233,7 +233,8 @@ def _small_store(url: str) -> None:
     ["coverage", "summary", "--as-of", "2020-01-01", "--region", "51"],  # table, with target gaps
     ["coverage", "trend", "--from", "2018-01-01", "--to", "2020-01-01", "--every", "year", "--format", "csv"],
     ["coverage", "plan", "--level", "county", "--as-of", "2018-01-01", "--format", "json"],
-], ids=["summary-json", "summary-table", "trend", "plan"])
+    ["coverage", "target", "list", "--format", "json"],
+], ids=["summary-json", "summary-table", "trend", "plan", "target-list"])
 def test_coverage_reads_import_neither_alembic_nor_sqlalchemy(sqlite_url: str, command: list[str]) -> None:
     _small_store(sqlite_url)
     code, modules, err = _imports_after(["--db", sqlite_url, *command])

@@ -179,10 +179,9 @@ def target_set_cmd(app: AppContext, level: str, ratio: float, by: date, region: 
 @pass_app
 def target_list_cmd(app: AppContext, region: str | None, fmt: str) -> None:
     """List targets (all regions unless --region)."""
-    from cloudctl.coverage.targets import list_targets
+    from cloudctl.coverage.targets import read_targets
 
-    with app.store.connect() as conn:
-        targets = list_targets(conn, region)
+    targets = read_targets(app.store, region)
     rows = [{"region": t.region, "level": t.level, "ratio": t.ratio, "by": t.by.isoformat()} for t in targets]
     emit_rows(rows, ["region", "level", "ratio", "by"], fmt)
 

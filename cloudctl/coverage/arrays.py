@@ -66,6 +66,19 @@ def keys_from_text(text: str) -> np.ndarray:
     return values * 10 ** (12 - lengths) * 16 + lengths
 
 
+def keys_or_missing(text: str) -> np.ndarray:
+    """keys_from_text, position for position, with -1 (no division has it) for a code that is not
+    1 to 12 digits: a code written behind cloudctl's back names no division and is skipped."""
+    try:
+        return keys_from_text(text)
+    except ValueError:
+        codes = text.split(",")
+        good = np.array([c.isascii() and c.isdigit() and len(c) <= 12 for c in codes], dtype=bool)
+        keys = np.full(len(codes), -1, dtype=np.int64)
+        keys[good] = code_keys([c for c, ok in zip(codes, good, strict=True) if ok])
+        return keys
+
+
 def prefix_keys(keys: np.ndarray, length: int) -> np.ndarray:
     """Keys of the prefixes of the given length (meaningful where the code is at least that long)."""
     scale = np.int64(10 ** (12 - length))

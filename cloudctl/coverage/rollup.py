@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 
 from cloudctl.coverage.arrays import (
     DivisionArrays,
-    code_keys,
     concat_sql,
     key_to_code,
-    keys_from_text,
+    keys_or_missing,
     load_division_arrays,
 )
 from cloudctl.coverage.model import LEVELS, ChildCoverage, CoverageSummary, LevelCoverage
@@ -41,17 +41,22 @@ def db_date(store: Store, d: date) -> object:
 ACTIVE_WHERE = "activated_on <= {p} AND (retired_on IS NULL OR retired_on > {p})"
 
 
-def scalar_text(store: Store, sql: str, params: Sequence[object]) -> str | None:
-    """The one text value of a query, through the DB-API cursor (no row objects on hot paths)."""
+def scalar_row(store: Store, sql: str, params: Sequence[object]) -> tuple[Any, ...]:
+    """The one row of an aggregating query, through the DB-API cursor (no row objects on hot paths)."""
     raw = store.raw_connection()
     try:
         cur = raw.cursor()
         cur.execute(sql, tuple(params))
-        text = cur.fetchone()[0]
+        row = tuple(cur.fetchone())
         cur.close()
     finally:
         raw.close()
-    return text
+    return row
+
+
+def scalar_text(store: Store, sql: str, params: Sequence[object]) -> str | None:
+    """The one text value of a query, through the DB-API cursor."""
+    return scalar_row(store, sql, params)[0]
 
 
 def active_link_keys(store: Store, as_of: date) -> np.ndarray:
@@ -63,10 +68,8 @@ def active_link_keys(store: Store, as_of: date) -> np.ndarray:
                        (db_date(store, as_of), db_date(store, as_of)))
     if not text:
         return np.zeros(0, dtype=np.int64)
-    try:
-        return np.sort(keys_from_text(text))
-    except ValueError:  # a code written behind cloudctl's back: it names no division, skip it
-        return np.sort(code_keys([c for c in text.split(",") if c.isascii() and c.isdigit() and len(c) <= 12]))
+    keys = keys_or_missing(text)  # a code written behind cloudctl's back names no division: -1
+    return np.sort(keys[keys >= 0])
 
 
 def active_link_codes(store: Store, as_of: date) -> list[str]:

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from cloudctl.coverage.arrays import DivisionArrays, load_division_arrays
+from cloudctl.coverage.arrays import DivisionArrays, concat_sql, keys_or_missing, load_division_arrays
 from cloudctl.coverage.model import LEVELS, CoverageSummary, LevelCoverage
-from cloudctl.coverage.rollup import check_kinds, db_date, member_mask, placeholder, region_index
+from cloudctl.coverage.rollup import check_kinds, db_date, member_mask, placeholder, region_index, scalar_row
 from cloudctl.errors import InputError
 from cloudctl.store import Store
 
@@ -47,35 +47,59 @@ def trend_dates(start: date, end: date, every: str) -> list[date]:
     return dates
 
 
-def link_intervals(store: Store, until: date) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(division codes, activated_on, retired_on as datetime64[D], NaT when open) of links
-    activated on or before until."""
-    p = placeholder(store)
+_OPEN = "0001-01-01"  # stands for "not retired" in the aggregated text (a retirement always follows activation)
+
+
+def link_intervals(store: Store, until: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(division keys, activated_on, retired_on as datetime64[D], NaT when open) of links
+    activated on or before until. One aggregated row: the codes comma-separated, the dates as
+    fixed-width YYYY-MM-DD runs that numpy reads without a Python object per link."""
+    p, d = placeholder(store), store.dialect
+    day = (lambda c: c) if store.is_sqlite else (lambda c: f"to_char({c}, 'YYYY-MM-DD')")
+    retired = f"COALESCE({day('retired_on')}, '{_OPEN}')"
+    sql = (f"SELECT {concat_sql('division_code', ',', d)}, {concat_sql(day('activated_on'), '', d)}, "
+           f"{concat_sql(retired, '', d)} FROM link WHERE activated_on <= {p}")
+    codes, act_text, ret_text = scalar_row(store, sql, (db_date(store, until),))
+    if not codes:
+        empty = np.zeros(0, dtype="datetime64[D]")
+        return np.zeros(0, dtype=np.int64), empty, empty
+    keys = keys_or_missing(codes)
+    try:
+        act = np.frombuffer(act_text.encode("ascii"), dtype="S10").astype("datetime64[D]")
+        ret = np.frombuffer(ret_text.encode("ascii"), dtype="S10").astype("datetime64[D]")
+    except (ValueError, UnicodeEncodeError):  # dates written behind cloudctl's back: read them row by row
+        return _link_intervals_by_row(store, until)
+    if not len(keys) == len(act) == len(ret):
+        return _link_intervals_by_row(store, until)
+    ret[ret == np.datetime64(_OPEN)] = np.datetime64("NaT")
+    return keys, act, ret
+
+
+def _link_intervals_by_row(store: Store, until: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     raw = store.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute(f"SELECT division_code, activated_on, retired_on FROM link WHERE activated_on <= {p}",
-                    (db_date(store, until),))
+        cur.execute(f"SELECT division_code, activated_on, retired_on FROM link WHERE activated_on <= "
+                    f"{placeholder(store)}", (db_date(store, until),))
         rows = cur.fetchall()
         cur.close()
     finally:
         raw.close()
-    if not rows:
-        empty = np.zeros(0, dtype="datetime64[D]")
-        return [], empty, empty
     codes, act, ret = zip(*rows, strict=True)
-    return list(codes), np.array(act, dtype="datetime64[D]"), np.array(ret, dtype="datetime64[D]")
+    return (keys_or_missing(",".join(codes)), np.array(act, dtype="datetime64[D]"),
+            np.array(ret, dtype="datetime64[D]"))
 
 
-def covered_counts(arrays: DivisionArrays, mask: np.ndarray, codes: Sequence[str], act: np.ndarray,
+def covered_counts(arrays: DivisionArrays, mask: np.ndarray, keys: np.ndarray, act: np.ndarray,
                    ret: np.ndarray, dates: Sequence[date]) -> np.ndarray:
-    """Covered divisions per (level index, date index), shape (5, len(dates)). Pure."""
+    """Covered divisions per (level index, date index), shape (5, len(dates)), from the links'
+    division keys (arrays.code_keys; -1 for a code that names no division). Pure."""
     n_dates = len(dates)
     days = np.array(dates, dtype="datetime64[D]")
     counts = np.zeros((len(LEVELS), n_dates + 1), dtype=np.int64)
-    if len(codes) == 0:
+    if len(keys) == 0:
         return counts[:, :n_dates]
-    div = arrays.index_of(codes)
+    div = arrays.index_of_keys(keys)
     keep = div >= 0
     keep[keep] = mask[div[keep]]
     div, act, ret = div[keep], act[keep], ret[keep]
@@ -115,8 +139,8 @@ def coverage_trend(store: Store, start: date, end: date, every: str = "month", r
     if mask is None:
         mask = np.ones(arrays.size, dtype=bool)
     totals = np.bincount(arrays.level[mask], minlength=6)[1:]
-    codes, act, ret = link_intervals(store, dates[-1])
-    counts = covered_counts(arrays, mask, codes, act, ret, dates)
+    keys, act, ret = link_intervals(store, dates[-1])
+    counts = covered_counts(arrays, mask, keys, act, ret, dates)
     return [CoverageSummary(d, region, [LevelCoverage(name, int(totals[i]), int(counts[i, j]))
                                         for i, name in enumerate(LEVELS) if totals[i] > 0])
             for j, d in enumerate(dates)]

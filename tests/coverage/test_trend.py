@@ -48,3 +48,25 @@ def test_trend_equals_independent_rollups(loaded: Store, registry: list[Div], ev
 def test_trend_without_links_is_all_zero(loaded: Store) -> None:
     series = coverage_trend(loaded, date(2020, 1, 1), date(2020, 3, 1), "month")
     assert len(series) == 4 and all(lv.covered == 0 and lv.total > 0 for s in series for lv in s.levels)
+
+
+def test_rows_written_behind_cloudctls_back_are_read_row_by_row(sqlite_store: Store, registry: list[Div]) -> None:
+    """A code that names no division is skipped and a date not stored as YYYY-MM-DD is still read:
+    the trend then equals the roll-ups of the links cloudctl itself wrote."""
+    from .conftest import insert_divisions
+
+    insert_divisions(sqlite_store, registry)
+    links = make_links(registry, 120, seed=8)
+    insert_links(sqlite_store, links)
+    dates = trend_dates(date(2011, 1, 1), date(2019, 12, 31), "year")
+    clean = [[lv.to_json() for lv in s.levels] for s in coverage_trend(sqlite_store, dates[0], dates[-1], "year")]
+    assert clean == [ref_levels(registry, links, d) for d in dates]
+    with sqlite_store.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO link (link_id, division_code, link_type, bandwidth_mbps, activated_on) "
+                             "VALUES ('X1', '51ab', 'fiber', 1, '2012-01-01')")
+    assert [[lv.to_json() for lv in s.levels]
+            for s in coverage_trend(sqlite_store, dates[0], dates[-1], "year")] == clean
+    with sqlite_store.begin() as conn:  # a date with a time part: not a fixed-width YYYY-MM-DD run
+        conn.exec_driver_sql("UPDATE link SET activated_on = activated_on || 'T00:00:00' WHERE link_id = 'T00001'")
+    assert [[lv.to_json() for lv in s.levels]
+            for s in coverage_trend(sqlite_store, dates[0], dates[-1], "year")] == clean
