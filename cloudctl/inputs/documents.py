@@ -32,9 +32,10 @@ What it refuses (InputError, exit 2), before any expansion or deep recursion hap
 - explicit tags other than the standard scalar, sequence and mapping ones (no !!python/...);
 - NaN and infinities (`.nan`, `.inf`, JSON `NaN`, `1e400`).
 
-YAML is parsed by libyaml (PyYAML's C parser) event by event: one pass, no recursion, marks
-kept for every key and item. JSON is parsed by the standard library's C parser (strict: no
-comments, no trailing commas, no NaN); its marks are found only when an error needs them.
+YAML is parsed by libyaml (PyYAML's C parser) event by event: one pass, no recursion. JSON
+is parsed by the standard library's C parser (strict: no comments, no trailing commas, no
+NaN). The marks of every key and item are read in a second pass, only when an error needs
+a location.
 """
 
 from __future__ import annotations
@@ -237,9 +238,16 @@ def parse_document(text: str, *, file: str | None = None, format: str = "yaml", 
         raise ValueError(f"unknown document format {format!r}")
     from cloudctl.inputs.yamldoc import parse_yaml
 
+    with paused_gc():  # marks are found again when an error needs them (a second pass, errors only)
+        data, _ = parse_yaml(text, file, max_depth=max_depth, max_scalar=max_scalar, marks=False)
+    return Document(data, file, find_marks=lambda: _yaml_marks(text, file, max_depth, max_scalar))
+
+
+def _yaml_marks(text: str, file: str | None, max_depth: int, max_scalar: int) -> Any:
+    from cloudctl.inputs.yamldoc import parse_yaml
+
     with paused_gc():
-        data, marks = parse_yaml(text, file, max_depth=max_depth, max_scalar=max_scalar)
-    return Document(data, file, marks=marks)
+        return parse_yaml(text, file, max_depth=max_depth, max_scalar=max_scalar, resolve=False)[1]
 
 
 def _marks_or_none(text: str, file: str | None) -> Any:

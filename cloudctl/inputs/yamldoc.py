@@ -120,12 +120,12 @@ def _path(stack: list[tuple[Any, Any, bool, Any, Any]], top: Any = None, key: An
 
 
 def parse_yaml(text: str, file: str | None, *, max_depth: int, max_scalar: int,
-               max_alias_nodes: int = MAX_ALIAS_NODES, resolve: bool = True) -> tuple[Any, Any]:
+               max_alias_nodes: int = MAX_ALIAS_NODES, resolve: bool = True, marks: bool = True) -> tuple[Any, Any]:
     """(data, marks) of a one-document YAML text; InputError for anything refused or malformed."""
     parser = _Parser(text)
     try:
         simple = not ("&" in text or "*" in text or "!" in text)
-        return _read(parser, file, max_depth, max_scalar, resolve, max_alias_nodes, simple)
+        return _read(parser, file, max_depth, max_scalar, resolve, max_alias_nodes, simple, marks)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "malformed"
@@ -175,14 +175,15 @@ class _Anchors:
 
 
 def _read(parser: Any, file: str | None, max_depth: int, max_scalar: int, resolve: bool,
-          max_alias_nodes: int, simple: bool) -> tuple[Any, Any]:
+          max_alias_nodes: int, simple: bool, keep_marks: bool) -> tuple[Any, Any]:
     """One pass over the events. Marks: a mapping's children are {key: mark of the key}, a
     list's [mark of the item]; a child that is itself a container is (mark, its children).
 
     A container's frame on the stack: (container, marks, is a mapping, key being read, anchor);
     anchor is None or (name, nodes before it, peak depth before it, its depth). The top
     container is in locals; stack[0] holds the root's one-item holder. SIMPLE: the text has no
-    '&', '*' or '!' at all, so no event can carry an anchor, an alias or a tag."""
+    '&', '*' or '!' at all, so no event can carry an anchor, an alias or a tag. KEEP_MARKS: build
+    the marks (else None is returned for them: they are found again when an error needs them)."""
     get = parser.get_event
     get()  # StreamStartEvent
     if type(get()) is StreamEndEvent:
@@ -229,7 +230,8 @@ def _read(parser: Any, file: str | None, max_depth: int, max_scalar: int, resolv
                 except _BadScalar as e:
                     raise _error(e.message, file, event.start_mark, _path(stack, container, key), hint=e.hint) from None
                 container[key] = value
-                marks[key] = key_mark
+                if keep_marks:
+                    marks[key] = key_mark
                 event = get()
                 kind = type(event)
             else:
@@ -260,7 +262,8 @@ def _read(parser: Any, file: str | None, max_depth: int, max_scalar: int, resolv
                 except _BadScalar as e:
                     raise _error(e.message, file, event.start_mark, _path(stack, container), hint=e.hint) from None
                 container.append(value)
-                marks.append(event.start_mark)
+                if keep_marks:
+                    marks.append(event.start_mark)
                 event = get()
                 kind = type(event)
             if kind is sequence_end:
@@ -281,10 +284,12 @@ def _read(parser: Any, file: str | None, max_depth: int, max_scalar: int, resolv
             entry = key_mark if child_marks is None else (key_mark, child_marks)
             if is_map:
                 container[path_key] = value
-                marks[path_key] = entry
+                if keep_marks:
+                    marks[path_key] = entry
             else:
                 container.append(value)
-                marks.append(entry)
+                if keep_marks:
+                    marks.append(entry)
             continue
         new_map = kind is MappingStartEvent
         if event.tag not in (None, "!", _MAP if new_map else _SEQ) or depth >= max_depth:
@@ -293,13 +298,15 @@ def _read(parser: Any, file: str | None, max_depth: int, max_scalar: int, resolv
         if depth >= peak:
             peak = depth + 1
         new: Any = {} if new_map else []
-        new_marks: Any = {} if new_map else []
+        new_marks: Any = ({} if new_map else []) if keep_marks else None
         if is_map:
             container[path_key] = new
-            marks[path_key] = (key_mark, new_marks)
+            if keep_marks:
+                marks[path_key] = (key_mark, new_marks)
         else:
             container.append(new)
-            marks.append((event.start_mark, new_marks))
+            if keep_marks:
+                marks.append((event.start_mark, new_marks))
         opened = None
         if event.anchor is not None:
             opened = (event.anchor, nodes, peak, depth + 1)
@@ -311,6 +318,8 @@ def _read(parser: Any, file: str | None, max_depth: int, max_scalar: int, resolv
     if type(event) is not StreamEndEvent:
         raise _error("more than one document in the file (a line '---' starts another)", file, event.start_mark,
                      hint="keep one document per file")
+    if not keep_marks:
+        return root[0], None
     return root[0], root_marks[0] if type(root_marks[0]) is tuple else (root_marks[0], None)
 
 
