@@ -41,3 +41,8 @@ def resolve_actor(flag: str | None) -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return f"uid:{os.getuid()}"
+
+
+def timezone_override() -> str | None:
+    """CLOUDCTL_TZ: the time zone of "today" for this process, over the store's `timezone` setting."""
+    return os.environ.get("CLOUDCTL_TZ") or None

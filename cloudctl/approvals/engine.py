@@ -4,11 +4,17 @@ request's history. No database; cloudctl.approvals.requests stores what this dec
 Rules (docs/approvals.md):
 - every group is asked at once; a vote counts in every group that lists the reviewer;
 - any rejection by a reviewer rejects the request, with that reviewer's reason;
-- the request is approved when every group's rule holds (all / any / quorum:K);
+- the request is approved when every group's rule holds (all / any / quorum:K), counting the
+  distinct PEOPLE who cast the approving votes (`cast_by`): one person holding two delegations,
+  or voting for themselves and a delegator, counts once in a group (four eyes);
+- the requester never votes on their own request, not even as a delegate; `all` means every
+  member but the requester;
 - once escalated (deadline passed), the escalation group joins: its rule holding approves
   the request on its own, and a rejection from it rejects;
 - a delegate votes for each delegator with an active delegation who has not voted yet
-  (one hop: delegations are not transitive), and for themselves if they are a reviewer.
+  (one hop: delegations are not transitive), and for themselves if they are a reviewer. The
+  delegator's vote is recorded (reviewer = delegator, cast_by = delegate), but it adds a person
+  to a group only if the delegate has not already counted there.
 """
 
 from __future__ import annotations
@@ -53,23 +59,26 @@ class Outcome:
     groups: tuple[GroupState, ...]
 
 
-def group_states(policy: Policy, votes: list[Vote], escalated: bool) -> tuple[GroupState, ...]:
-    approved = {v.reviewer for v in votes if v.decision == "approve"}
+def group_states(policy: Policy, votes: list[Vote], escalated: bool, requester: str | None = None
+                 ) -> tuple[GroupState, ...]:
+    approved = {v.reviewer: v.cast_by for v in votes if v.decision == "approve" and v.cast_by != requester}
     voted = {v.reviewer for v in votes}
     groups = list(policy.groups) + ([policy.escalation] if escalated and policy.escalation else [])
     states = []
     for g in groups:
-        yes = tuple(m for m in g.members if m in approved)
-        states.append(GroupState(g.name, g.rule, yes, g.needed, len(yes) >= g.needed,
-                                 tuple(m for m in g.members if m not in voted)))
+        yes = tuple(m for m in g.eligible(requester) if m in approved)
+        people = {approved[m] for m in yes}
+        states.append(GroupState(g.name, g.rule, yes, g.needed(requester), len(people) >= g.needed(requester),
+                                 tuple(m for m in g.eligible(requester) if m not in voted)))
     return tuple(states)
 
 
-def evaluate(policy: Policy, votes: list[Vote], escalated: bool = False) -> Outcome:
+def evaluate(policy: Policy, votes: list[Vote], escalated: bool = False, requester: str | None = None) -> Outcome:
     """What the votes so far decide."""
-    eligible = policy.reviewers(escalated)
-    rejects = sorted((v for v in votes if v.decision == "reject" and v.reviewer in eligible), key=lambda v: v.at)
-    states = group_states(policy, votes, escalated)
+    eligible = policy.reviewers(escalated) - {requester}
+    rejects = sorted((v for v in votes if v.decision == "reject" and v.reviewer in eligible
+                      and v.cast_by != requester), key=lambda v: v.at)
+    states = group_states(policy, votes, escalated, requester)
     if rejects:
         r = rejects[0]
         by = r.reviewer if r.cast_by == r.reviewer else f"{r.reviewer} (cast by {r.cast_by})"
@@ -83,9 +92,12 @@ def evaluate(policy: Policy, votes: list[Vote], escalated: bool = False) -> Outc
 
 
 def voters_for(policy: Policy, caster: str, delegators: list[str], already_voted: set[str],
-               escalated: bool) -> list[str]:
-    """Whose votes `caster` casts now: themselves if a reviewer, and each active delegator."""
-    eligible = policy.reviewers(escalated)
+               escalated: bool, requester: str | None = None) -> list[str]:
+    """Whose votes `caster` casts now: themselves if a reviewer, and each active delegator (never the requester's,
+    and nobody's when the caster is the requester)."""
+    if caster == requester:
+        return []
+    eligible = policy.reviewers(escalated) - {requester}
     whose = [caster] if caster in eligible and caster not in already_voted else []
     whose += [d for d in sorted(set(delegators)) if d in eligible and d not in already_voted and d != caster]
     return whose
@@ -101,6 +113,7 @@ class Replay:
     escalated: bool = False
     decided_events: int = 0
     policy: Policy | None = None
+    requester: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -115,6 +128,7 @@ def replay(events: list[dict[str, Any]]) -> Replay:
         kind = e["kind"]
         if kind == "created":
             state.policy = policy_from_json(json.dumps(data["policy"]))
+            state.requester = e.get("actor")
             if data.get("auto_approved"):
                 state.status, state.reason = APPROVED, "auto-approved: inside the policy's size tier"
         elif kind == "vote":
@@ -129,6 +143,6 @@ def replay(events: list[dict[str, Any]]) -> Replay:
             if data["status"] != state.status:
                 state.problems.append(f"event {e.get('id')}: recorded {data['status']}, rules say {state.status}")
         if kind in ("vote", "escalated") and state.status == PENDING and state.policy is not None:
-            outcome = evaluate(state.policy, state.votes, state.escalated)
+            outcome = evaluate(state.policy, state.votes, state.escalated, state.requester)
             state.status, state.reason = outcome.status, outcome.reason
     return state

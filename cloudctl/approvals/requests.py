@@ -10,12 +10,14 @@ that transaction writes the one `decided` event.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from cloudctl import clock, values
 from cloudctl.approvals import engine
+from cloudctl.approvals.kinds import get_kind
 from cloudctl.approvals.policy import Policy, parse_duration, parse_policy, policy_from_json
 from cloudctl.audit import Actor, record_change
 from cloudctl.errors import ConflictError, InputError, NotFoundError
@@ -30,16 +32,12 @@ from cloudctl.store.tables.core import audit_head
 
 
 def _iso(now: datetime | None) -> str:
-    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+    return clock.stamp(now)
 
 
 def parse_time(value: str, field: str) -> datetime:
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError as e:
-        raise InputError(f"bad time {value!r}", field=field, hint="ISO 8601, e.g. 2026-12-01 or "
-                         "2026-12-01T09:00:00+00:00") from e
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    """An ISO 8601 date or time; without an offset, wall time in the configured zone."""
+    return values.parse_instant(value, field)
 
 
 def _serialise(conn: Connection) -> None:
@@ -88,33 +86,67 @@ def list_policies(conn: Connection) -> list[Policy]:
 
 # ---- requests -----------------------------------------------------------------------------
 
+def check_targets(conn: Connection, dept: str | None, region: str | None) -> str | None:
+    """The department must be active and the region a known division, when the request is filed.
+
+    Returns the department's division (the request's region when it names none)."""
+    from cloudctl.store.tables.cloud import department
+    from cloudctl.store.tables.divisions import division
+
+    dept_division = None
+    if dept is not None:
+        row = conn.execute(select(department.c.status, department.c.division_code)
+                           .where(department.c.code == dept)).first()
+        if row is None or row.status != "active":
+            raise NotFoundError(f"no active department {dept!r}", field="dept", hint="cloudctl dept list")
+        dept_division = row.division_code
+    if region is not None and conn.execute(select(division.c.code).where(division.c.code == region)).first() is None:
+        raise NotFoundError(f"no division with code {region!r}", field="region",
+                            hint="cloudctl divisions search NAME")
+    return dept_division
+
+
 def create_request(conn: Connection, actor: Actor, *, kind: str, payload: dict[str, Any], policy: str,
                    title: str | None = None, dept: str | None = None, region: str | None = None,
-                   now: datetime | None = None) -> dict[str, Any]:
-    """File a request; every reviewer group is asked at once. Auto-approved inside the size tier."""
-    if not kind or not kind.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise InputError(f"bad request kind {kind!r}", field="--kind", hint="e.g. quota-increase, server")
-    if not isinstance(payload, dict):
-        raise InputError("the payload must be a JSON object", field="--payload")
+                   now: datetime | None = None, flavor: dict[str, Any] | None = None, check_dept: bool = True
+                   ) -> dict[str, Any]:
+    """File a request; every reviewer group is asked at once. Auto-approved inside the policy's tier.
+
+    The kind must be registered and the payload fit its schema; cloudctl computes the size fields
+    (a server's from its FLAVOR, read from the cloud by the caller). The department and region
+    must exist now, not only when the request is applied (a gateway publication's department is
+    one its checked gateway policy declares: check_dept=False).
+    """
+    spec = get_kind(kind)
+    parsed = spec.parse(payload)
+    sizes = spec.sizes(parsed, flavor)
+    check_targets(conn, dept if check_dept else None, region)
     _serialise(conn)
     pol = get_policy(conn, policy)
-    start = now or datetime.now(UTC)
+    stuck = pol.unreachable_for(actor.name)
+    if stuck:
+        raise InputError(f"{actor.name!r} may not vote on their own request, so these groups of policy {pol.name} "
+                         f"could never approve it: {'; '.join(stuck)}", field="policy",
+                         hint="file it under a policy whose groups do not depend on the requester, or ask "
+                              "another operator to file it")
+    stored = spec.normalise(parsed, flavor)
+    start = now or clock.now()
     at, deadline = _iso(start), _iso(start + pol.deadline)
-    auto = pol.auto_approves(kind, payload)
+    auto = pol.auto_approves(spec.name, spec.size_fields, sizes)
     status = engine.APPROVED if auto else engine.PENDING
     reason = "auto-approved: inside the policy's size tier" if auto else None
     rid = conn.execute(insert(approval_request).values(
-        kind=kind, title=title or kind, requester=actor.name, dept=dept, region=region,
-        payload=json.dumps(payload, sort_keys=True, ensure_ascii=False), policy_name=pol.name,
+        kind=spec.name, title=title or spec.name, requester=actor.name, dept=dept, region=region,
+        payload=json.dumps(stored, sort_keys=True, ensure_ascii=False), policy_name=pol.name,
         policy=pol.to_json(), status=status, created_at=at, deadline_at=deadline,
         decided_at=at if auto else None, decision_reason=reason,
     ).returning(approval_request.c.id)).scalar_one()
-    _event(conn, rid, at, actor.name, "created", {"policy": pol.as_dict(), "kind": kind, "payload": payload,
+    _event(conn, rid, at, actor.name, "created", {"policy": pol.as_dict(), "kind": spec.name, "payload": stored,
                                                   "auto_approved": auto})
     if auto:
         _event(conn, rid, at, actor.name, "decided", {"status": status, "reason": reason})
-    summary = {"id": rid, "kind": kind, "title": title or kind, "dept": dept, "region": region, "policy": pol.name,
-               "status": status, "deadline_at": deadline}
+    summary = {"id": rid, "kind": spec.name, "title": title or spec.name, "dept": dept, "region": region,
+               "policy": pol.name, "status": status, "deadline_at": deadline, "payload": stored}
     record_change(conn, actor, "request.create", "request", str(rid), None, summary, at=at)
     return summary
 
@@ -164,8 +196,11 @@ def cast_vote(conn: Connection, actor: Actor, request_id: int, decision: str, re
     at = _iso(now)
     votes = votes_of(conn, row.id)
     escalated = row.escalated_at is not None
+    if actor.name == row.requester:
+        raise ConflictError(f"{actor.name!r} filed request {row.id} and may not vote on it (four eyes)",
+                            hint="another reviewer decides; the requester may withdraw it")
     whose = engine.voters_for(policy, actor.name, active_delegators(conn, actor.name, at),
-                              {v.reviewer for v in votes}, escalated)
+                              {v.reviewer for v in votes}, escalated, row.requester)
     if not whose:
         if actor.name in {v.reviewer for v in votes}:
             raise ConflictError(f"{actor.name!r} has already voted on request {row.id}")
@@ -177,7 +212,7 @@ def cast_vote(conn: Connection, actor: Actor, request_id: int, decision: str, re
     for v in new:
         _event(conn, row.id, at, actor.name, "vote", {"reviewer": v.reviewer, "cast_by": v.cast_by,
                                                       "decision": decision, "reason": reason})
-    outcome = engine.evaluate(policy, votes + new, escalated)
+    outcome = engine.evaluate(policy, votes + new, escalated, row.requester)
     if outcome.status != engine.PENDING:
         _finish(conn, row, actor, outcome.status, outcome.reason, at)
     result = {"id": row.id, "vote": decision, "for": whose, "status": outcome.status, "reason": outcome.reason}
@@ -217,7 +252,7 @@ def sweep(conn: Connection, actor: Actor, now: datetime | None = None) -> dict[s
         group = policy.escalation.name if policy.escalation else None
         _event(conn, row.id, at, actor.name, "escalated", {"to": group, "deadline_at": row.deadline_at})
         (escalated if group else no_group).append(row.id)
-        outcome = engine.evaluate(policy, votes_of(conn, row.id), True)
+        outcome = engine.evaluate(policy, votes_of(conn, row.id), True, row.requester)
         if outcome.status != engine.PENDING:
             _finish(conn, row, actor, outcome.status, outcome.reason, at)
     result = {"escalated": escalated, "overdue_without_escalation_group": no_group, "at": at}
@@ -257,7 +292,7 @@ def show_request(conn: Connection, request_id: int) -> dict[str, Any]:
     row = _load(conn, request_id)
     policy = policy_from_json(row.policy)
     votes = votes_of(conn, row.id)
-    states = engine.group_states(policy, votes, row.escalated_at is not None)
+    states = engine.group_states(policy, votes, row.escalated_at is not None, row.requester)
     out = {k: v for k, v in row._mapping.items() if k not in ("policy", "payload", "apply_result")}
     out["payload"] = json.loads(row.payload)
     out["apply_result"] = json.loads(row.apply_result) if row.apply_result else None
@@ -282,7 +317,7 @@ def list_requests(conn: Connection, *, status: str | None = None, requester: str
             policy = policy_from_json(r.policy)
             voted = {v.reviewer for v in votes_of(conn, r.id)}
             if r.status != engine.PENDING or reviewer not in policy.reviewers(r.escalated_at is not None) \
-                    or reviewer in voted:
+                    or reviewer in voted or reviewer == r.requester:
                 continue
         out.append({"id": r.id, "kind": r.kind, "title": r.title, "requester": r.requester, "dept": r.dept,
                     "status": r.status, "created_at": r.created_at, "deadline_at": r.deadline_at,

@@ -13,6 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from cloudctl.audit import Actor
+    from cloudctl.clock import Clock
     from cloudctl.store import Store
 
 
@@ -23,6 +24,7 @@ class AppContext:
     debug: bool = False
     argv: list[str] = field(default_factory=list)
     _store: Store | None = None
+    _clock: Clock | None = None
 
     @property
     def db_url(self) -> str:
@@ -38,7 +40,18 @@ class AppContext:
             from cloudctl.store import open_store
 
             self._store = open_store(self.db_url, create=_running_command_creates_store())
+            _ = self.clock  # every command that opens the store runs on the store's time zone
         return self._store
+
+    @property
+    def clock(self) -> Clock:
+        """The one clock, in CLOUDCTL_TZ's zone, else the store's `timezone` setting (read once, DB-API only)."""
+        if self._clock is None:
+            from cloudctl.config import timezone_override
+            from cloudctl.settings import clock_for
+
+            self._clock = clock_for(self.store, timezone_override())
+        return self._clock
 
     @property
     def actor(self) -> Actor:

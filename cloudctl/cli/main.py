@@ -78,6 +78,10 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, db: str | None, actor: str | None, debug: bool) -> None:
     """cloudctl: the government shared cloud, extranet coverage and isolation gateways."""
     ctx.obj = AppContext(db_flag=db, actor_flag=actor, debug=debug, argv=sys.argv[1:])
+    if os.environ.get("CLOUDCTL_TZ"):  # commands that never open a store still use the one zone
+        from cloudctl.clock import configure, zone_named
+
+        configure(zone_named(os.environ["CLOUDCTL_TZ"], "CLOUDCTL_TZ"))
 
 
 def main(argv: list[str] | None = None) -> None:

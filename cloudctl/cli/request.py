@@ -1,4 +1,8 @@
-"""cloudctl request: requests through the one parallel-approval engine (cloudctl.approvals)."""
+"""cloudctl request: requests through the one parallel-approval engine (cloudctl.approvals).
+
+The mutating commands are adapters over cloudctl/approvals/actions.py (the API runs the same
+actions): this module parses options and renders results.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,19 @@ from typing import Any
 
 import click
 
+from cloudctl.approvals import actions as approvals
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.params import JSON_OBJECT, ROW_ID
+from cloudctl.cli.perform import performs, read_only, yes_option
+
+
+def cloud_option(f):  # type: ignore[no-untyped-def]
+    from cloudctl.cli.cloud import cloud_option as option
+
+    return option(f)
 
 LIST_COLUMNS = ["id", "kind", "title", "requester", "dept", "status", "deadline_at", "escalated", "apply_status"]
-
-
-def _scope(dept: str | None, region: str | None):  # type: ignore[no-untyped-def]
-    from cloudctl.power import Scope
-
-    return Scope(dept=dept, region=region)
-
-
-def _request_scope(app: AppContext, request_id: int):  # type: ignore[no-untyped-def]
-    from cloudctl.approvals import show_request
-
-    with app.store.connect() as conn:
-        req = show_request(conn, request_id)
-    return _scope(req["dept"], req["region"])
 
 
 @click.group()
@@ -32,25 +31,18 @@ def request() -> None:
 
 
 @request.command("create")
-@click.option("--kind", required=True, help="What is asked for, e.g. quota-increase, server, volume.")
-@click.option("--payload", required=True, help="The resource as a JSON object, or @FILE.")
+@click.option("--kind", required=True, help="What is asked for: quota-increase, server or volume.")
+@click.option("--payload", required=True, type=JSON_OBJECT, help="The resource as a JSON object, or @FILE.")
 @click.option("--policy", "policy_name", required=True, help="Approval policy name.")
 @click.option("--title", help="One line for reviewers.")
 @click.option("--dept", help="Department code the request is for.")
 @click.option("--region", help="Division code the request is for.")
+@cloud_option
 @format_option()
-@pass_app
-def create_cmd(app: AppContext, kind: str, payload: str, policy_name: str, title: str | None, dept: str | None,
-               region: str | None, fmt: str) -> None:
-    """File a request."""
-    from cloudctl.approvals import create_request
-    from cloudctl.power import authorized
-
-    data = _payload(payload)
-    with authorized(app.store, app.actor, "request.create", _scope(dept, region)) as conn:
-        out = create_request(conn, app.actor, kind=kind, payload=data, policy=policy_name, title=title, dept=dept,
-                             region=region)
-    _emit_one(out, fmt)
+@performs(approvals.CREATE_REQUEST)
+def create_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
+    """File a request (applied at once when the policy's size tier approves it)."""
+    emit_outcome(result, fmt)
 
 
 @request.command("list")
@@ -59,6 +51,7 @@ def create_cmd(app: AppContext, kind: str, payload: str, policy_name: str, title
 @click.option("--to-review", is_flag=True, help="Only pending requests waiting for my vote.")
 @format_option()
 @pass_app
+@read_only
 def list_cmd(app: AppContext, status: str | None, mine: bool, to_review: bool, fmt: str) -> None:
     """List requests."""
     from cloudctl.approvals import list_requests
@@ -70,10 +63,11 @@ def list_cmd(app: AppContext, status: str | None, mine: bool, to_review: bool, f
 
 
 @request.command("show")
-@click.argument("request_id", metavar="ID", type=int)
+@click.argument("request_id", metavar="ID", type=ROW_ID)
 @click.option("--history", is_flag=True, help="Also print every event, oldest first.")
 @format_option()
 @pass_app
+@read_only
 def show_cmd(app: AppContext, request_id: int, history: bool, fmt: str) -> None:
     """One request: payload, each group's state, votes (and the history)."""
     from cloudctl.approvals import events_of, replay, show_request
@@ -91,6 +85,8 @@ def show_cmd(app: AppContext, request_id: int, history: bool, fmt: str) -> None:
                                                      "decision_reason", "created_at", "deadline_at", "escalated_at",
                                                      "decided_at", "apply_status")]
     head.append({"field": "payload", "value": req["payload"]})
+    if history:
+        head.append({"field": "replayed_status", "value": req["replayed_status"]})
     emit_rows(head, ["field", "value"], fmt)
     emit_rows(req["groups"], ["group", "rule", "approvals", "needed", "holds", "waiting_for"], fmt)
     emit_rows(req["votes"], ["reviewer", "decision", "reason", "at", "cast_by"], fmt)
@@ -98,109 +94,76 @@ def show_cmd(app: AppContext, request_id: int, history: bool, fmt: str) -> None:
         emit_rows(events, ["id", "at", "actor", "kind", "data"], fmt)
 
 
-def _load_appliers() -> None:
-    """Register the resource appliers (quota-increase, server, volume) with the approval engine."""
-    import cloudctl.cloud_ops.requests  # noqa: F401
-
-
-def _vote(app: AppContext, request_id: int, decision: str, reason: str | None, fmt: str) -> None:
-    from cloudctl.approvals import APPROVED, apply_request, cast_vote
-
-    with authorized(app, f"request.{decision}", _request_scope(app, request_id)) as conn:
-        out = cast_vote(conn, app.actor, request_id, decision, reason)
-    if out.get("status") == APPROVED:  # this vote decided it: carry it out now (sweep retries a failure)
-        _load_appliers()
-        applied = apply_request(app.store, request_id, app.actor, retry=False)
-        if applied is not None:
-            out.update(apply_status=applied["apply_status"], apply_result=applied.get("result"))
-    _emit_one(out, fmt)
-    if out.get("apply_status") == "failed":  # the vote stands; the apply is retried by sweep or `request apply`
-        click.echo(f"request {request_id} is approved, but applying it failed: "
-                   f"{(out.get('apply_result') or {}).get('error')}; retry with `cloudctl request apply "
-                   f"{request_id}`", err=True)
-
-
-def authorized(app: AppContext, permission: str, scope: Any):  # type: ignore[no-untyped-def]
-    from cloudctl.power import authorized as guard
-
-    return guard(app.store, app.actor, permission, scope)
-
-
 @request.command("approve")
-@click.argument("request_id", metavar="ID", type=int)
+@click.argument("request_id", metavar="ID")
 @click.option("--reason", help="Why (kept with the vote).")
+@cloud_option
 @format_option()
-@pass_app
-def approve_cmd(app: AppContext, request_id: int, reason: str | None, fmt: str) -> None:
-    """Vote to approve (for yourself and anyone who delegated to you)."""
-    _vote(app, request_id, "approve", reason, fmt)
+@performs(approvals.APPROVE)
+def approve_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
+    """Vote to approve (for yourself and anyone who delegated to you); the deciding vote applies it."""
+    emit_outcome(result, fmt)
 
 
 @request.command("reject")
-@click.argument("request_id", metavar="ID", type=int)
+@click.argument("request_id", metavar="ID")
 @click.option("--reason", required=True, help="Why (the requester reads it).")
 @format_option()
-@pass_app
-def reject_cmd(app: AppContext, request_id: int, reason: str, fmt: str) -> None:
+@performs(approvals.REJECT)
+def reject_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Vote to reject: one rejection rejects the request."""
-    _vote(app, request_id, "reject", reason, fmt)
+    emit_outcome(result, fmt)
 
 
 @request.command("withdraw")
-@click.argument("request_id", metavar="ID", type=int)
+@click.argument("request_id", metavar="ID")
 @click.option("--reason", help="Why.")
+@yes_option
 @format_option()
-@pass_app
-def withdraw_cmd(app: AppContext, request_id: int, reason: str | None, fmt: str) -> None:
+@performs(approvals.WITHDRAW)
+def withdraw_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Withdraw your own pending request."""
-    from cloudctl.approvals import withdraw
-
-    with authorized(app, "request.withdraw", _request_scope(app, request_id)) as conn:
-        out = withdraw(conn, app.actor, request_id, reason)
-    _emit_one(out, fmt)
+    emit_outcome(result, fmt)
 
 
 @request.command("sweep")
-@click.option("--now", "now_text", metavar="TIME", help="Pretend it is TIME (ISO 8601; for testing policies).")
+@click.option("--now", "now", metavar="TIME", help="Pretend it is TIME (ISO 8601; for testing policies).")
+@cloud_option
 @format_option()
-@pass_app
-def sweep_cmd(app: AppContext, now_text: str | None, fmt: str) -> None:
-    """Escalate overdue requests and apply approved ones (idempotent; safe to run from cron)."""
-    from cloudctl.approvals import apply_approved, sweep
-    from cloudctl.approvals.requests import parse_time
+@performs(approvals.SWEEP)
+def sweep_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
+    """Escalate overdue requests and apply approved ones (idempotent; safe to run from cron).
 
-    now = parse_time(now_text, "--now") if now_text else None
-    _load_appliers()
-    with authorized(app, "request.sweep", None) as conn:
-        out = sweep(conn, app.actor, now)
-    out["applied"] = apply_approved(app.store, app.actor)
+    Exit 3 when an apply failed (each failure is named on stderr; `request apply ID` retries it)."""
+    from cloudctl.errors import PartialFailure
+
     if fmt == "json":
-        emit_json(out)
+        emit_json(result)
     else:
-        click.echo(f"escalated: {out['escalated'] or 'none'}; overdue without escalation group: "
-                   f"{out['overdue_without_escalation_group'] or 'none'}; applied: "
-                   f"{[a['id'] for a in out['applied']] or 'none'}")
+        ok = [a["id"] for a in result["applied"] if a["apply_status"] == "ok"]
+        click.echo(f"escalated: {result['escalated'] or 'none'}; overdue without escalation group: "
+                   f"{result['overdue_without_escalation_group'] or 'none'}; applied: {ok or 'none'}; "
+                   f"failed: {[a['id'] for a in result['failed']] or 'none'}")
+    if result["failed"]:
+        for a in result["failed"]:
+            click.echo(f"request {a['id']}: apply failed: {(a.get('result') or {}).get('error')}", err=True)
+        raise PartialFailure(f"{len(result['failed'])} of {len(result['applied'])} approved requests failed to "
+                             "apply", failed=[str(a["id"]) for a in result["failed"]],
+                             hint="cloudctl request apply ID retries one")
 
 
 @request.command("apply")
-@click.argument("request_id", metavar="ID", type=int)
+@click.argument("request_id", metavar="ID")
+@cloud_option
 @format_option()
-@pass_app
-def apply_cmd(app: AppContext, request_id: int, fmt: str) -> None:
-    """Apply an approved request now (or retry a failed apply)."""
-    from cloudctl.approvals import apply_request
+@performs(approvals.APPLY)
+def apply_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
+    """Apply an approved request now (or retry a failed apply); exit 1 when the apply fails."""
     from cloudctl.errors import OperationFailed
-    from cloudctl.power import authorize
 
-    authorize(app.store, app.actor, "request.apply", _request_scope(app, request_id))
-    _load_appliers()
-    out = apply_request(app.store, request_id, app.actor)
-    if out is None:
-        raise OperationFailed(f"request {request_id} has nothing to apply (already applied, or no applier "
-                              "for its kind)")
-    _emit_one(out, fmt)
-    if out["apply_status"] != "ok":
-        raise SystemExit(1)
+    _emit_one(result, fmt)
+    if result["apply_status"] != "ok":
+        raise OperationFailed(f"applying request {result['id']} failed: {(result.get('result') or {}).get('error')}")
 
 
 @request.group("policy")
@@ -208,32 +171,25 @@ def policy() -> None:
     """Approval policies (reviewer groups, rules, deadline, escalation)."""
 
 
+def _policy_file(params: dict[str, Any]) -> dict[str, Any]:
+    from cloudctl.cli.params import read_document
+
+    return {"document": read_document(params["path"]), "source": params["path"]}
+
+
 @policy.command("set")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", metavar="FILE")
 @format_option()
-@pass_app
-def policy_set(app: AppContext, path: str, fmt: str) -> None:
+@performs(approvals.SET_POLICY, inputs=_policy_file, consumes=("path",))
+def policy_set(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Add or replace the policy in a YAML or JSON file."""
-    import yaml
-
-    from cloudctl.approvals import set_policy
-    from cloudctl.errors import InputError
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(f"not valid YAML/JSON: {getattr(e, 'problem', e)}", file=path,
-                         line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None) from e
-    with authorized(app, "request.policy.set", None) as conn:
-        pol = set_policy(conn, raw, app.actor, path)
-    _emit_one(pol.as_dict(), fmt)
+    _emit_one(result, fmt)
 
 
 @policy.command("list")
 @format_option()
 @pass_app
+@read_only
 def policy_list(app: AppContext, fmt: str) -> None:
     """Every policy."""
     from cloudctl.approvals import list_policies
@@ -251,24 +207,17 @@ def policy_list(app: AppContext, fmt: str) -> None:
 @click.option("--until", "until", required=True, help="End (ISO 8601 date or time, exclusive).")
 @click.option("--from", "start", help="Start (default: now).")
 @format_option()
-@pass_app
-def delegate_cmd(app: AppContext, to: str, until: str, start: str | None, fmt: str) -> None:
+@performs(approvals.DELEGATE)
+def delegate_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Hand your votes to another operator for a period."""
-    from datetime import UTC, datetime
-
-    from cloudctl.approvals import delegate_votes
-    from cloudctl.approvals.requests import parse_time
-
-    starts = parse_time(start, "--from") if start else datetime.now(UTC)
-    with authorized(app, "request.delegate", None) as conn:
-        out = delegate_votes(conn, app.actor, to, starts, parse_time(until, "--until"))
-    _emit_one(out, fmt)
+    _emit_one(result, fmt)
 
 
 @request.command("delegations")
 @click.option("--all", "show_all", is_flag=True, help="Everyone's, not only mine.")
 @format_option()
 @pass_app
+@read_only
 def delegations_cmd(app: AppContext, show_all: bool, fmt: str) -> None:
     """Delegations to or from me (or everyone's)."""
     from cloudctl.approvals import list_delegations
@@ -285,27 +234,16 @@ def _emit_one(data: dict[str, Any], fmt: str) -> None:
         emit_rows([{"field": k, "value": v} for k, v in data.items()], ["field", "value"], fmt)
 
 
-def _payload(text: str) -> dict[str, Any]:
-    import json
+def emit_outcome(out: dict[str, Any], fmt: str) -> None:
+    """A request's new state. When the vote or the filing stands but the apply it triggered failed, the
+    command is partly done (exit 3; `request apply ID` finishes it)."""
+    from cloudctl.errors import PartialFailure
 
-    from cloudctl.errors import InputError
-
-    source = None
-    if text.startswith("@"):
-        source = text[1:]
-        try:
-            with open(source, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as e:
-            raise InputError(f"cannot read payload: {e}", file=source) from e
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"payload is not JSON: {e.msg}", file=source, line=e.lineno, column=e.colno,
-                         field=None if source else "--payload") from e
-    if not isinstance(data, dict):
-        raise InputError("the payload must be a JSON object", file=source, field="--payload")
-    return data
+    _emit_one(out, fmt)
+    if out.get("apply_status") == "failed":
+        raise PartialFailure(f"request {out['id']} is approved, but applying it failed: "
+                             f"{(out.get('apply_result') or {}).get('error')}", failed=[str(out["id"])],
+                             hint=f"retry with `cloudctl request apply {out['id']}`")
 
 
 def _add_resource_commands() -> None:

@@ -1,8 +1,8 @@
-"""Resource requests: quota increases, servers and volumes for a department, through the approval engine.
+"""Resource requests: the appliers that carry out approved quota increases, servers and volumes.
 
-`normalise_payload` (at filing time) checks the payload and adds its *size* fields — vcpus, ram
-(MB), instances, volumes, gigabytes — so the policy's `auto_approve.max` size tier can judge it.
-The appliers (registered in the approval engine's registry) carry an approved request out:
+The payloads are checked, and their size fields computed, by the request kinds
+(cloudctl/approvals/kinds.py); a server request's flavor is read from the cloud (`find_flavor`).
+The appliers are wired in cloudctl/wiring.py and receive the cloud connection as an argument:
 - quota-increase: raise the department's quotas in the store (checked against the pool), then
   plan/apply that department with the cloud capability's reconcile machinery;
 - server / volume: create them in the department's project, named `req<ID>-<n>` (found by name on a
@@ -12,78 +12,24 @@ The appliers (registered in the approval engine's registry) carry an approved re
 from __future__ import annotations
 
 import json
-import os
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 
-from cloudctl.approvals.appliers import register_applier
-from cloudctl.audit import Actor
+from cloudctl import clock
+from cloudctl.approvals.appliers import request_actor as _actor
 from cloudctl.cloud import departments as depts
-from cloudctl.cloud.model import QUOTA_KEYS
 from cloudctl.errors import InputError, OperationFailed
 from cloudctl.store import Store
 from cloudctl.store.tables.cloud import cloud_resource
 from cloudctl.store.tables.cloud_ops import request_apply
 
-KINDS = ("quota-increase", "server", "volume")
-MAX_COUNT = 50
 
+def find_flavor(cloud: Any, name: str) -> dict[str, Any] | None:
+    """The flavor (vcpus, ram, disk) a server request names, read from the cloud."""
+    from cloudctl.cloud_ops.openstack_ops import CloudOps
 
-def _cloud() -> Any:
-    from cloudctl.cloud.openstack_adapter import OpenStackCloud, resolve_cloud
-
-    return OpenStackCloud(resolve_cloud(os.environ.get("CLOUDCTL_CLOUD")))
-
-
-def _int(payload: dict[str, Any], key: str, *, minimum: int = 1, default: int | None = None) -> int:
-    v = payload.get(key, default)
-    if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
-        raise InputError(f"payload field {key!r} must be an integer >= {minimum}", field=f"payload.{key}")
-    return v
-
-
-def normalise_payload(kind: str, payload: dict[str, Any], *, flavor: dict[str, Any] | None = None) -> dict:
-    """The payload with its size fields; `flavor` (vcpus, ram, disk) is looked up by the caller."""
-    if kind == "quota-increase":
-        bad = sorted(set(payload) - set(QUOTA_KEYS))
-        if bad or not payload:
-            raise InputError(f"unknown quota {bad[0]!r}" if bad else "no quota to increase", field="payload",
-                             hint="increments of: " + ", ".join(QUOTA_KEYS))
-        return {k: _int(payload, k) for k in sorted(payload)}
-    if kind == "server":
-        for key in ("flavor", "image"):
-            if not isinstance(payload.get(key), str) or not payload[key]:
-                raise InputError(f"payload field {key!r} is required", field=f"payload.{key}")
-        count = _int(payload, "count", default=1)
-        if count > MAX_COUNT:
-            raise InputError(f"at most {MAX_COUNT} servers per request", field="payload.count")
-        if flavor is None:
-            raise InputError(f"no flavor {payload['flavor']!r} in the cloud", field="payload.flavor")
-        out = {k: payload[k] for k in ("flavor", "image", "network") if payload.get(k)}
-        return {**out, "count": count, "instances": count, "vcpus": count * int(flavor["vcpus"]),
-                "ram": count * int(flavor["ram"])}
-    if kind == "volume":
-        count, size = _int(payload, "count", default=1), _int(payload, "size_gb")
-        if count > MAX_COUNT:
-            raise InputError(f"at most {MAX_COUNT} volumes per request", field="payload.count")
-        return {"size_gb": size, "count": count, "volumes": count, "gigabytes": count * size}
-    raise InputError(f"unknown resource request kind {kind!r}", field="--kind", hint="one of: " + ", ".join(KINDS))
-
-
-def prepare(kind: str, payload: dict[str, Any], cloud: Any | None = None) -> dict[str, Any]:
-    """normalise_payload with the flavor read from the cloud for server requests."""
-    flavor = None
-    if kind == "server" and isinstance(payload.get("flavor"), str):
-        from cloudctl.cloud_ops.openstack_ops import CloudOps
-
-        flavor = CloudOps(cloud or _cloud()).find_flavor(payload["flavor"])
-    return normalise_payload(kind, payload, flavor=flavor)
-
-
-def _actor(request: dict[str, Any]) -> Actor:
-    return Actor(f"request-{request['id']}", f"cloudctl request apply {request['id']} (by {request['requester']})")
+    return CloudOps(cloud).find_flavor(name)
 
 
 def _dept(request: dict[str, Any]) -> str:
@@ -92,13 +38,13 @@ def _dept(request: dict[str, Any]) -> str:
     return request["dept"]
 
 
-@register_applier("quota-increase")
-def apply_quota_increase(store: Store, request: dict[str, Any], cloud: Any | None = None) -> dict[str, Any]:
+def apply_quota_increase(store: Store, request: dict[str, Any], cloud: Any) -> dict[str, Any]:
+    from cloudctl.approvals.kinds import KINDS
     from cloudctl.cloud.pool import check_quota_change, pool_rows
     from cloudctl.cloud.reconcile import apply_plan, make_plan
 
-    code, cloud = _dept(request), cloud or _cloud()
-    inc = normalise_payload("quota-increase", request["payload"])
+    code = _dept(request)
+    inc = {k: v for k, v in KINDS["quota-increase"].parse(request["payload"]).model_dump().items() if v}
     capacity = cloud.capacity()
     with store.begin() as conn:
         fixed = conn.execute(select(request_apply.c.targets).where(request_apply.c.request_id == request["id"])
@@ -113,7 +59,7 @@ def apply_quota_increase(store: Store, request: dict[str, Any], cloud: Any | Non
             depts.write_quotas(conn, _actor(request), code, targets)
             conn.execute(insert(request_apply).values(request_id=request["id"], dept=code,
                                                       targets=json.dumps(targets, sort_keys=True),
-                                                      at=datetime.now(UTC).isoformat(timespec="seconds")))
+                                                      at=clock.stamp()))
         else:
             targets = json.loads(fixed)
     plan = make_plan(store, cloud, only=[code])
@@ -134,11 +80,10 @@ def _project_and_network(store: Store, code: str) -> tuple[str, str | None]:
     return rows["project"], rows.get("network")
 
 
-@register_applier("server")
-def apply_servers(store: Store, request: dict[str, Any], cloud: Any | None = None) -> dict[str, Any]:
+def apply_servers(store: Store, request: dict[str, Any], cloud: Any) -> dict[str, Any]:
     from cloudctl.cloud_ops.openstack_ops import CloudOps
 
-    code, ops = _dept(request), CloudOps(cloud or _cloud())
+    code, ops = _dept(request), CloudOps(cloud)
     p = request["payload"]
     project_id, network_id = _project_and_network(store, code)
     flavor = ops.find_flavor(p["flavor"])
@@ -161,11 +106,10 @@ def apply_servers(store: Store, request: dict[str, Any], cloud: Any | None = Non
     return {"dept": code, "project_id": project_id, "servers": servers}
 
 
-@register_applier("volume")
-def apply_volumes(store: Store, request: dict[str, Any], cloud: Any | None = None) -> dict[str, Any]:
+def apply_volumes(store: Store, request: dict[str, Any], cloud: Any) -> dict[str, Any]:
     from cloudctl.cloud_ops.openstack_ops import CloudOps
 
-    code, ops = _dept(request), CloudOps(cloud or _cloud())
+    code, ops = _dept(request), CloudOps(cloud)
     p = request["payload"]
     project_id, _ = _project_and_network(store, code)
     names = [f"req{request['id']}-vol{i + 1}" for i in range(int(p.get("count", 1)))]

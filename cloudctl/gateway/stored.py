@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
+from cloudctl import clock
 from cloudctl.audit import Actor, record_change
 from cloudctl.errors import NotFoundError
 from cloudctl.gateway.check import ensure_valid
@@ -47,7 +48,7 @@ def import_policy(store: Store, actor: Actor, policy: Policy, *, approval_policy
     from cloudctl.approvals import create_request
 
     ensure_valid(policy)
-    at = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+    at = clock.stamp(now)
     name = policy.gateway.name
     body = _canonical(policy.model_dump(mode="json", exclude={"publications"}))
     departments = {s.name: s.department for s in policy.services}
@@ -75,7 +76,8 @@ def import_policy(store: Store, actor: Actor, policy: Policy, *, approval_policy
             request = create_request(
                 conn, actor, kind=REQUEST_KIND, policy=approval_policy, dept=departments.get(pub.service),
                 title=f"gateway {name}: publish {pub.service} to {pub.portal} ({pub.direction}) as {pub.name}",
-                payload={"gateway": name, "publication": pub.name, "body": pub_body}, now=now)
+                payload={"gateway": name, "publication": pub.name, "body": pub_body}, now=now,
+                check_dept=False)  # a department the checked policy declares
             row = {"position": position, "body": text, "request_id": request["id"], "updated_at": at}
             if old is None:
                 conn.execute(insert(gateway_publication).values(gateway=name, name=pub.name, **row))

@@ -42,5 +42,5 @@ POLICY = {
         {"name": "network", "members": ["net-a"], "rule": "all"},
     ],
     "escalation": {"name": "cio", "members": ["cio"], "rule": "any"},
-    "auto_approve": {"kinds": ["quota-increase"], "max": {"vcpus": 4, "ram_mb": 8192}},
+    "auto_approve": {"kinds": ["quota-increase"], "max": {"vcpus": 4, "ram": 8192}},
 }

@@ -13,6 +13,8 @@ from cloudctl.store import open_store
 
 from .conftest import POLICY
 
+PROVINCES = Path(__file__).parents[1] / "fixtures" / "divisions" / "provinces.csv"
+
 
 @pytest.fixture
 def db(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -34,18 +36,19 @@ def test_request_flow_and_denial(db: str, run_cli, tmp_path: Path) -> None:  # t
     assert run_cli("role", "create", "requester", "--allow", "request.create").code == 0
     for who in ("fin-a", "fin-b", "sec-a", "net-a"):
         assert run_cli("role", "grant", "reviewer", who).code == 0
-    assert run_cli("role", "grant", "requester", "alice", "--dept", "health").code == 0
+    assert run_cli("role", "grant", "requester", "alice", "--region", "11").code == 0
+    assert run_cli("divisions", "import", str(PROVINCES)).code == 0
     policy = tmp_path / "policy.yaml"
     policy.write_text(yaml.safe_dump(POLICY))
     assert run_cli("request", "policy", "set", str(policy)).code == 0
 
-    r = run_cli("--as", "alice", "request", "create", "--kind", "server", "--dept", "health",
-                "--payload", '{"flavor": "m1.large", "count": 2}', "--policy", "standard", "--format", "json")
+    r = run_cli("--as", "alice", "request", "create", "--kind", "quota-increase", "--region", "11",
+                "--payload", '{"vcpus": 64}', "--policy", "standard", "--format", "json")
     assert r.code == 0, r.err
     rid = str(json.loads(r.out)["id"])
-    r = run_cli("--as", "alice", "request", "create", "--kind", "server", "--dept", "health",
+    r = run_cli("--as", "alice", "request", "create", "--kind", "quota-increase", "--region", "11",
                 "--payload", "{bad json", "--policy", "standard")
-    assert r.code == 2 and "payload is not JSON" in r.err
+    assert r.code == 2 and "--payload" in r.err and "not JSON" in r.err
 
     pending = json.loads(run_cli("--as", "fin-a", "request", "list", "--to-review", "--format", "json").out)
     assert [p["id"] for p in pending] == [int(rid)]
@@ -62,7 +65,8 @@ def test_request_flow_and_denial(db: str, run_cli, tmp_path: Path) -> None:  # t
     assert len(after) == len(before) + 1 and after[0]["action"] == "power.deny"
 
     decisive = run_cli("--as", "net-a", "request", "approve", rid, "--reason", "ok")
-    assert decisive.code == 0  # the vote stands; applying it (no cloud configured here) fails and says so
+    # the vote stands; applying it fails (no cloud is configured here) and says so: partly done, exit 3
+    assert decisive.code == 3, decisive.err
     assert "approved, but applying it failed" in decisive.err and "no cloud selected" in decisive.err
     shown = json.loads(run_cli("request", "show", rid, "--history", "--format", "json").out)
     assert shown["status"] == "approved" and shown["replayed_status"] == "approved"

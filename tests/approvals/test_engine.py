@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cloudctl.approvals.engine import APPROVED, PENDING, REJECTED, Vote, evaluate, replay, voters_for
+from cloudctl.approvals.kinds import KINDS
 from cloudctl.approvals.policy import parse_policy
 from cloudctl.errors import InputError
 
@@ -61,6 +62,14 @@ def test_delegate_votes_for_active_delegators_once() -> None:
     ({"groups": [{"name": "g", "members": []}]}, "groups[0].members"),
     ({"deadline": "soon"}, "deadline"),
     ({"colour": "red"}, "(top)"),
+    ({"deadline": "99999999999d"}, "deadline"),
+    ({"groups": [{"name": "g", "members": ["x" * 10_000]}]}, "groups[0].members[0]"),
+    ({"groups": [{"name": "g", "members": ["a\x1b[31m"]}]}, "groups[0].members[0]"),
+    ({"auto_approve": {"max": {"vcpus": 4, "ram": 8192}}}, "auto_approve.kinds"),
+    ({"auto_approve": {"kinds": ["quota-increase"], "max": {"vcpus": float("inf")}}}, "auto_approve.max.vcpus"),
+    ({"auto_approve": {"kinds": ["quota-increase"], "max": {"vcpus": float("nan")}}}, "auto_approve.max.vcpus"),
+    ({"auto_approve": {"kinds": ["quota-increase"], "max": {"vcpu": 4}}}, "auto_approve.max.vcpu"),
+    ({"auto_approve": {"kinds": ["anything"], "max": {}}}, "auto_approve.kinds[0]"),
 ])
 def test_bad_policies_name_the_field(patch: dict, field: str) -> None:
     with pytest.raises(InputError) as e:
@@ -68,11 +77,52 @@ def test_bad_policies_name_the_field(patch: dict, field: str) -> None:
     assert e.value.field == field and e.value.file == "policy.yaml"
 
 
-def test_auto_approve_tier() -> None:
+def test_auto_approve_tier_fails_closed() -> None:
     p = parse_policy(POLICY)
-    assert p.auto_approves("quota-increase", {"vcpus": 4, "ram_mb": 4096})
-    assert not p.auto_approves("quota-increase", {"vcpus": 5})
-    assert not p.auto_approves("server", {"vcpus": 1})
+    quota = KINDS["quota-increase"]
+
+    def sizes(**given: int) -> dict[str, int]:
+        return quota.sizes(quota.parse(given), None)
+
+    assert p.auto_approves("quota-increase", quota.size_fields, sizes(vcpus=4, ram=4096))
+    assert not p.auto_approves("quota-increase", quota.size_fields, sizes(vcpus=5))
+    # the README's own policy and `request quota --instances 500 --gigabytes 100000`: fields the tier does not name
+    # must be absent or zero
+    assert not p.auto_approves("quota-increase", quota.size_fields, sizes(instances=500, gigabytes=100000))
+    # a size field missing from what is judged is not "0": the request is not inside the tier
+    assert not p.auto_approves("quota-increase", quota.size_fields, {"vcpus": 1})
+    assert not p.auto_approves("quota-increase", quota.size_fields, {**sizes(vcpus=1), "ram": -100})
+    assert not p.auto_approves("server", KINDS["server"].size_fields, {"instances": 1, "vcpus": 1, "ram": 1})
+    # gateway publications have no size fields: only a tier that names their kind approves them
+    assert not p.auto_approves("gateway-publication", (), {})
+    named = parse_policy({**POLICY, "auto_approve": {"kinds": ["gateway-publication"]}})
+    assert named.auto_approves("gateway-publication", (), {})
+
+
+def test_four_eyes_count_distinct_people() -> None:
+    p = parse_policy(POLICY)
+    base = [v("sec-a"), v("net-a")]
+    # fin-b votes for themselves and for fin-a (a delegation): two reviewers, one person
+    assert evaluate(p, [*base, v("fin-a", by="fin-b"), v("fin-b")]).status == PENDING
+    # one person holding two delegations does not meet quorum:2 alone either
+    assert evaluate(p, [*base, v("fin-a", by="deputy"), v("fin-c", by="deputy")]).status == PENDING
+    assert evaluate(p, [*base, v("fin-a", by="deputy"), v("fin-c")]).status == APPROVED
+
+
+def test_the_requester_never_votes_on_their_own_request() -> None:
+    p = parse_policy(POLICY)
+    assert voters_for(p, "fin-a", [], set(), False, requester="fin-a") == []
+    assert voters_for(p, "deputy", ["fin-a", "sec-a"], set(), False, requester="fin-a") == ["sec-a"]
+    votes = [v("fin-a"), v("fin-b"), v("sec-a"), v("net-a")]
+    assert evaluate(p, votes).status == APPROVED
+    assert evaluate(p, votes, requester="fin-a").status == PENDING  # fin-a's vote does not count
+    assert evaluate(p, [*votes, v("fin-c")], requester="fin-a").status == APPROVED
+    # `all` means every member but the requester; a group made only of the requester can never approve
+    solo = parse_policy({"name": "p", "groups": [{"name": "g", "members": ["a", "b"], "rule": "all"}]})
+    assert evaluate(solo, [v("b")], requester="a").status == APPROVED
+    assert solo.unreachable_for("a") == []
+    lone = parse_policy({"name": "p", "groups": [{"name": "g", "members": ["a"], "rule": "any"}]})
+    assert lone.unreachable_for("a") == ["g (any of a)"]
 
 
 def test_replay_rebuilds_and_checks_recorded_decisions() -> None:

@@ -23,8 +23,8 @@ def _race(url: str, tmp_path: Path) -> None:
     store = open_store(url)
     with store.begin() as conn:
         set_policy(conn, POLICY, Actor("admin"))
-        ids = [create_request(conn, Actor("alice"), kind="server", payload={"n": i}, policy="race")["id"]
-               for i in range(N)]
+        ids = [create_request(conn, Actor("alice"), kind="quota-increase", payload={"vcpus": i + 1},
+                              policy="race")["id"] for i in range(N)]
     start = tmp_path / "go"
     procs = [subprocess.Popen([sys.executable, str(VOTER), url, who, decision, str(ids[0]), str(N), str(start)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

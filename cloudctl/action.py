@@ -1,0 +1,140 @@
+"""The action layer: one definition per mutating action, one order of work for every channel.
+
+    1. validate the inputs          InputError: exit 2 on the CLI, 422 on the API
+    2. derive the scope from them   may read the store (the link's division, the request's dept);
+                                    a target that does not exist is bad input, refused here
+    3. authorize (power list)       audited; a denial commits only its power.deny record: exit 1 / 403
+    4. confirm, if destructive      the CLI's --yes or a typed answer on a terminal
+    5. act                          the work and its audit record, in one transaction
+    6. return a result              plain data, rendered by the channel
+
+An action is defined once, in its capability (e.g. cloudctl/coverage/actions.py), as an `Action`:
+its permission name on the power list, a pydantic `Inputs` model, a scope function and a run
+function. The CLI (cli/perform.py `performs`) and the API (api/actions.py) are adapters: they
+build the raw inputs, call `perform` and render what it returns. What a vote does on the CLI it
+does over HTTP, because both run the same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import Connection
+
+from cloudctl import clock as clock_module
+from cloudctl.audit import Actor
+from cloudctl.errors import CloudctlError, InputError
+from cloudctl.power.roles import Scope
+from cloudctl.store import Store
+
+
+class Inputs(BaseModel):
+    """Base of every action's inputs: unknown fields are refused, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+I = TypeVar("I", bound=Inputs)
+
+
+class Declined(CloudctlError):
+    """The operator did not confirm a destructive action: nothing changed."""
+
+
+class Confirmation(Protocol):
+    def check(self, action: Action[Any]) -> None:
+        """Before authorization: refuse (InputError) when confirmation can be neither given nor asked."""
+
+    def ask(self, question: str, answer: str) -> None:
+        """After authorization: raise Declined unless the operator confirms."""
+
+
+class Confirmed:
+    """Confirmation given up front (the CLI's --yes, or an API call: the request is the intent)."""
+
+    def check(self, action: Action[Any]) -> None:
+        return None
+
+    def ask(self, question: str, answer: str) -> None:
+        return None
+
+
+@dataclass
+class Context:
+    """What every action receives: the store, who acts, the clock, and the outside systems (opened on use)."""
+
+    store: Store
+    actor: Actor
+    clock: clock_module.Clock = field(default_factory=clock_module.current)
+    cloud: Callable[[], Any] | None = None
+    confirmation: Confirmation = field(default_factory=Confirmed)
+    _opened_cloud: Any = None
+
+    def open_cloud(self) -> Any:
+        """The cloud connection, opened once (appliers and cloud actions receive it as an argument)."""
+        if self._opened_cloud is None:
+            if self.cloud is None:
+                from cloudctl.errors import OperationFailed
+
+                raise OperationFailed("this action needs the cloud, and no cloud is configured",
+                                      hint="--cloud NAME (clouds.yaml) or CLOUDCTL_CLOUD")
+            self._opened_cloud = self.cloud()
+        return self._opened_cloud
+
+
+def no_scope(conn: Connection, inputs: Any) -> Scope | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Action(Generic[I]):
+    """One mutating action: `name` is its permission on the power list (cloudctl/power/registry.py)."""
+
+    name: str
+    inputs: type[I]
+    run: Callable[[Context, I], Any]
+    scope: Callable[[Connection, I], Scope | None] = no_scope
+    # destructive actions: (question, the word an operator types on a terminal to confirm)
+    confirm: Callable[[I], tuple[str, str]] | None = None
+
+    @property
+    def destructive(self) -> bool:
+        return self.confirm is not None
+
+
+def input_error(e: ValidationError) -> InputError:
+    """The first problem of a pydantic ValidationError as an InputError naming the field."""
+    first = e.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__") or None
+    message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+    ctx = first.get("ctx") or {}
+    more = f" (and {e.error_count() - 1} more problems)" if e.error_count() > 1 else ""
+    return InputError(message + more, field=where, hint=ctx.get("hint") if isinstance(ctx, dict) else None)
+
+
+def validate(action: Action[I], raw: Mapping[str, Any] | I) -> I:
+    """Step 1: the inputs, or an InputError naming the field (never reaches authorization)."""
+    if isinstance(raw, action.inputs):
+        return raw
+    try:
+        return action.inputs.model_validate(dict(raw))
+    except ValidationError as e:
+        raise input_error(e) from None
+
+
+def perform(ctx: Context, action: Action[I], raw: Mapping[str, Any] | I) -> Any:
+    """Run ACTION for ctx.actor in the one order (see the module doc)."""
+    from cloudctl.power.authorize import authorize
+
+    inputs = validate(action, raw)
+    if action.destructive:
+        ctx.confirmation.check(action)
+    with ctx.store.connect() as conn:
+        scope = action.scope(conn, inputs)
+    authorize(ctx.store, ctx.actor, action.name, scope)
+    if action.confirm is not None:
+        ctx.confirmation.ask(*action.confirm(inputs))
+    return action.run(ctx, inputs)
