@@ -37,7 +37,7 @@ class Inputs(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-I = TypeVar("I", bound=Inputs)
+In = TypeVar("In", bound=Inputs)
 
 
 class Declined(CloudctlError):
@@ -71,6 +71,7 @@ class Context:
     clock: clock_module.Clock = field(default_factory=clock_module.current)
     cloud: Callable[[], Any] | None = None
     confirmation: Confirmation = field(default_factory=Confirmed)
+    progress: Callable[..., object] | None = None  # advance(n=1, total=None) of a progress bar, if any
     _opened_cloud: Any = None
 
     def open_cloud(self) -> Any:
@@ -90,15 +91,17 @@ def no_scope(conn: Connection, inputs: Any) -> Scope | None:
 
 
 @dataclass(frozen=True)
-class Action(Generic[I]):
+class Action(Generic[In]):
     """One mutating action: `name` is its permission on the power list (cloudctl/power/registry.py)."""
 
     name: str
-    inputs: type[I]
-    run: Callable[[Context, I], Any]
-    scope: Callable[[Connection, I], Scope | None] = no_scope
-    # destructive actions: (question, the word an operator types on a terminal to confirm)
-    confirm: Callable[[I], tuple[str, str]] | None = None
+    inputs: type[In]
+    run: Callable[[Context, In], Any]
+    # the scope to authorize in; a list when the action touches several (each is authorized, first denial wins)
+    scope: Callable[[Connection, In], Scope | list[Scope] | None] = no_scope
+    # destructive actions: (question, the word an operator types on a terminal to confirm), or None for
+    # inputs that change nothing (a dry run)
+    confirm: Callable[[In], tuple[str, str] | None] | None = None
 
     @property
     def destructive(self) -> bool:
@@ -115,7 +118,7 @@ def input_error(e: ValidationError) -> InputError:
     return InputError(message + more, field=where, hint=ctx.get("hint") if isinstance(ctx, dict) else None)
 
 
-def validate(action: Action[I], raw: Mapping[str, Any] | I) -> I:
+def validate(action: Action[In], raw: Mapping[str, Any] | In) -> In:
     """Step 1: the inputs, or an InputError naming the field (never reaches authorization)."""
     if isinstance(raw, action.inputs):
         return raw
@@ -125,16 +128,18 @@ def validate(action: Action[I], raw: Mapping[str, Any] | I) -> I:
         raise input_error(e) from None
 
 
-def perform(ctx: Context, action: Action[I], raw: Mapping[str, Any] | I) -> Any:
+def perform(ctx: Context, action: Action[In], raw: Mapping[str, Any] | In) -> Any:
     """Run ACTION for ctx.actor in the one order (see the module doc)."""
     from cloudctl.power.authorize import authorize
 
     inputs = validate(action, raw)
-    if action.destructive:
+    question = action.confirm(inputs) if action.confirm is not None else None
+    if question is not None:
         ctx.confirmation.check(action)
     with ctx.store.connect() as conn:
         scope = action.scope(conn, inputs)
-    authorize(ctx.store, ctx.actor, action.name, scope)
-    if action.confirm is not None:
-        ctx.confirmation.ask(*action.confirm(inputs))
+    for s in scope if isinstance(scope, list) else [scope]:
+        authorize(ctx.store, ctx.actor, action.name, s)
+    if question is not None:
+        ctx.confirmation.ask(*question)
     return action.run(ctx, inputs)

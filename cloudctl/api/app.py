@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator
 
+from cloudctl import clock
 from cloudctl.api import credentials as cred
 from cloudctl.api import models as m
 from cloudctl.api.docs_pages import install_docs
@@ -251,7 +252,6 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
                          online: bool = False,
                          fresh_within: Annotated[float, Query(gt=0, le=86400)] = 45.0) -> dict[str, Any]:
         """The same JSON as `cloudctl coverage summary --format json` (and `--online`)."""
-        from datetime import UTC, datetime
 
         from cloudctl.coverage.online import rollup_online
         from cloudctl.coverage.rollup import rollup_coverage
@@ -260,7 +260,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
             if as_of is not None:
                 raise InputError("online counts what is online now", field="as_of", hint="drop as_of")
             return rollup_online(store, region, tuple(exclude_kind or ()), by_child, fresh_within).to_json()
-        day = as_of or datetime.now(UTC).date()
+        day = as_of or clock.today()
         summary = rollup_coverage(store, day, region=region, exclude_kinds=tuple(exclude_kind or ()),
                                   by_child=by_child)
         return summary.to_json()

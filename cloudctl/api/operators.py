@@ -3,11 +3,12 @@ checked against the power list as that operator (the power module audits the dec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from cloudctl import clock
 from cloudctl.api import credentials as cred
 from cloudctl.audit import Actor, record_change
 from cloudctl.errors import InputError
@@ -21,7 +22,7 @@ def create_operator_token(store: Any, actor: Actor, ttl: timedelta = timedelta(d
         raise InputError("the token must live a positive time", field="--ttl", hint="e.g. 30d")
     token_id = cred.new_token_id()
     token = cred.new_secret(cred.OPERATOR, token_id)
-    now = datetime.now(UTC)
+    now = clock.now()
     expires = (now + ttl).isoformat(timespec="seconds")
     with store.begin() as conn:
         conn.execute(insert(api_token).values(token_id=token_id, operator=actor.name,
@@ -43,7 +44,7 @@ def authenticate_operator(conn: Connection, token: str) -> str | None:
     ok = cred.matches(token, row.token_hash if row is not None else None)
     if not ok or row is None or row.revoked_at is not None:
         return None
-    if datetime.fromisoformat(row.expires_at) < datetime.now(UTC):
+    if datetime.fromisoformat(row.expires_at) < clock.now():
         return None
     return str(row.operator)
 
@@ -76,6 +77,6 @@ def revoke_operator_token(store: Any, actor: Actor, token_id: str) -> None:
             raise PermissionDenied(f"token {token_id} belongs to {row.operator}, not {actor.name}")
         if row.revoked_at is not None:
             raise ConflictError(f"token {token_id} is already revoked")
-        at = datetime.now(UTC).isoformat(timespec="seconds")
+        at = clock.stamp()
         conn.execute(update(api_token).where(api_token.c.token_id == token_id).values(revoked_at=at))
         record_change(conn, actor, "revoke", "api_token", token_id, {"revoked_at": None}, {"revoked_at": at})

@@ -7,11 +7,12 @@ writes its audit record in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from cloudctl import clock
 from cloudctl.api import credentials as cred
 from cloudctl.audit import Actor, record_change
 from cloudctl.errors import ConflictError, InputError, NotFoundError, PermissionDenied
@@ -41,7 +42,7 @@ class Enrolment:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def create_enrolment(store: Any, actor: Actor, division_code: str, role: str,

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from cloudctl import clock
 from cloudctl.audit.chain import ChainReport, check_chain, entry_hash
 from cloudctl.store.tables.core import audit_head, audit_log
 
@@ -30,7 +30,8 @@ def _summary(value: Any) -> str | None:
 
 
 def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    """Now, as the audit log keeps it: UTC ISO 8601 from the one clock."""
+    return clock.stamp()
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.dept import require
-from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.perform import performs, read_only
+from cloudctl.cloud import actions as cloud_actions
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 
@@ -66,6 +69,7 @@ def _render_plan(result, fmt: str, stats: bool) -> None:  # type: ignore[no-unty
 @click.option("--deep", is_flag=True, help="Also read volume quotas from Cinder (one call per department).")
 @format_option()
 @pass_app
+@read_only
 def plan_cmd(app: AppContext, cloud_name: str | None, only: tuple[str, ...], stats: bool, deep: bool,
              fmt: str) -> None:
     """Show what apply would create, change or delete (terraform-style)."""
@@ -75,41 +79,32 @@ def plan_cmd(app: AppContext, cloud_name: str | None, only: tuple[str, ...], sta
     _render_plan(result, fmt, stats)
 
 
+
 @cloud.command("apply")
 @cloud_option
 @click.option("--dept", "only", multiple=True, help="Only this department (repeatable).")
-@click.option("--workers", type=click.IntRange(1, 64), default=16, show_default=True,
+@click.option("--workers", default="16", show_default=True,
               help="Departments applied at the same time (their same-kind Neutron creates share bulk requests).")
 @click.option("--stats", is_flag=True, help="Report API calls and time.")
 @click.option("--deep", is_flag=True, help="Also read volume quotas from Cinder (one call per department).")
 @format_option()
-@pass_app
-def apply_cmd(app: AppContext, cloud_name: str | None, only: tuple[str, ...], workers: int, stats: bool,
-              deep: bool, fmt: str) -> None:
+@performs(cloud_actions.APPLY, progress="applying")
+def apply_cmd(app: AppContext, result: dict[str, Any], stats: bool, fmt: str) -> None:
     """Make OpenStack match the store; per-department result; exit 3 when some departments failed."""
-    import time
-
-    from cloudctl.cloud.reconcile import apply_plan, make_plan
     from cloudctl.errors import OperationFailed, PartialFailure
 
-    for code in only or [None]:  # type: ignore[list-item]
-        require(app, "cloud.apply", code)
-    t0 = time.perf_counter()
-    os_cloud = open_cloud(cloud_name, workers)
-    result = make_plan(app.store, os_cloud, only=list(only) or None, deep=deep)
-    with progress_bar("applying", total=len(result.by_dept())) as advance:
-        results = apply_plan(app.store, os_cloud, result, app.actor, workers=workers, progress=advance)
+    results = result["results"]
     rows = [{"dept": r.dept, "result": "ok" if r.ok else "FAILED", "changes": r.done, "error": r.error or ""}
             for r in results]
-    seconds = time.perf_counter() - t0
     if fmt == "json":
-        emit_json({"results": rows, "stats": {"api_calls": os_cloud.counter.total, "seconds": round(seconds, 3)}})
+        emit_json({"results": rows,
+                   "stats": {"api_calls": result["api_calls"], "seconds": round(result["seconds"], 3)}})
     elif rows:
         emit_rows(rows, ["dept", "result", "changes", "error"], fmt)
     else:
-        click.echo(f"No changes. {len(result.desired)} departments match the cloud.")
+        click.echo(f"No changes. {len(result['plan'].desired)} departments match the cloud.")
     if stats:
-        click.echo(f"stats: {os_cloud.counter.total} API calls, {seconds:.2f}s", err=True)
+        click.echo(f"stats: {result['api_calls']} API calls, {result['seconds']:.2f}s", err=True)
     failed = [r.dept for r in results if not r.ok]
     if failed and len(failed) == len(results):
         raise OperationFailed(f"apply failed for every department ({len(failed)}): {', '.join(failed)}",
@@ -122,19 +117,16 @@ def apply_cmd(app: AppContext, cloud_name: str | None, only: tuple[str, ...], wo
 @cloud.command("set")
 @click.argument("key")
 @click.argument("value")
-@pass_app
-def set_cmd(app: AppContext, key: str, value: str) -> None:
+@performs(cloud_actions.SET_CLOUD_SETTING)
+def set_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Set a cloud setting: external_network, ipam_pool, subnet_length, overcommit_vcpu|ram|disk."""
-    from cloudctl.cloud.departments import set_setting
-
-    require(app, "cloud.settings.set")
-    set_setting(app.store, app.actor, key, value)
-    click.echo(f"{key} = {value!r}")
+    click.echo(f"{result['key']} = {result['value']!r}")
 
 
 @cloud.command("settings")
 @format_option()
 @pass_app
+@read_only
 def settings_cmd(app: AppContext, fmt: str) -> None:
     """Show the cloud settings."""
     from cloudctl.cloud.departments import get_settings

@@ -8,24 +8,10 @@ from typing import Any
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import region_of, requires
 from cloudctl.cli.output import emit_json, emit_rows, emit_table, format_option
-
-
-class IsoDate(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date YYYY-MM-DD", param, ctx)
-
-
-ISO_DATE = IsoDate()
-LEVEL_CHOICE = click.Choice(["province", "prefecture", "county", "township", "village"])
+from cloudctl.cli.params import ISO_DATE, LEVEL_CHOICE
+from cloudctl.cli.perform import performs
+from cloudctl.coverage import actions as coverage_actions
 
 
 def region_option(f):  # type: ignore[no-untyped-def]
@@ -43,6 +29,7 @@ def as_of_option(f):  # type: ignore[no-untyped-def]
 
 def pct(ratio: float) -> str:
     return f"{ratio * 100:.1f} %"
+
 
 
 @click.group()
@@ -78,7 +65,7 @@ def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_chil
         summary = rollup_online(app.store, region, exclude_kinds, by_child, fresh_within or DEFAULT_FRESH_WITHIN_S)
         as_of = summary.as_of
     else:
-        as_of = as_of or date.today()
+        as_of = as_of or app.clock.today()
         summary = rollup_coverage(app.store, as_of, region, exclude_kinds, by_child)
     if fmt == "json":
         emit_json(summary.to_json())
@@ -138,7 +125,7 @@ def trend_cmd(app: AppContext, start: date, end: date | None, every: str, region
     """Coverage per level over time (all dates from one pass over the links)."""
     from cloudctl.coverage.trend import coverage_trend
 
-    series = coverage_trend(app.store, start, end or date.today(), every, region, exclude_kinds)
+    series = coverage_trend(app.store, start, end or app.clock.today(), every, region, exclude_kinds)
     if fmt == "json":
         emit_json([s.to_json() for s in series])
     elif fmt == "csv":
@@ -159,18 +146,14 @@ def target_group() -> None:
 
 @target_group.command("set")
 @click.option("--level", type=LEVEL_CHOICE, required=True)
-@click.option("--ratio", type=float, required=True, help="Target ratio, 0 < R <= 1 (0.9 for 90 %).")
+@click.option("--ratio", required=True, help="Target ratio, 0 < R <= 1 (0.9 for 90 %).")
 @click.option("--by", "by", type=ISO_DATE, required=True, help="Deadline YYYY-MM-DD.")
 @region_option
-@pass_app
-@requires("coverage.target.set", scope=region_of("region"))
-def target_set_cmd(app: AppContext, level: str, ratio: float, by: date, region: str | None) -> None:
+@performs(coverage_actions.SET_TARGET)
+def target_set_cmd(app: AppContext, result: Any) -> None:
     """Create or replace the target for a level (and region)."""
-    from cloudctl.coverage.model import Target
-    from cloudctl.coverage.targets import set_target
-
-    t = set_target(app.store, Target(level, ratio, by, region), app.actor)
-    click.echo(f"target set: {t.level} {pct(t.ratio)} by {t.by.isoformat()} for {t.region or 'the country'}")
+    click.echo(f"target set: {result.level} {pct(result.ratio)} by {result.by.isoformat()} for "
+               f"{result.region or 'the country'}")
 
 
 @target_group.command("list")
@@ -219,7 +202,7 @@ def plan_cmd(app: AppContext, level: str, region: str | None, limit: int, as_of:
     from cloudctl.coverage.plan import plan_connections, resolve_weights
 
     w = resolve_weights(parse_weights(weights), weights_file)
-    entries = plan_connections(app.store, as_of or date.today(), level, region, limit, w, exclude_kinds)
+    entries = plan_connections(app.store, as_of or app.clock.today(), level, region, limit, w, exclude_kinds)
     rows = [{"rank": e.rank, "code": e.code, "name": e.name, "kind": e.kind, "province": e.province,
              "county": e.county, "score": e.score, "reasons": e.reasons if fmt == "json" else "; ".join(e.reasons)}
             for e in entries]

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
-
-
-def require(app: AppContext, permission: str, dept: str | None = None, region: str | None = None) -> None:
-    """The power list decides (and audits) before anything changes."""
-    from cloudctl.power.authorize import authorize
-    from cloudctl.power.roles import Scope
-
-    authorize(app.store, app.actor, permission, Scope(dept=dept, region=region))
-
+from cloudctl.cli.perform import performs, read_only, yes_option
+from cloudctl.cloud import actions as cloud_actions
 
 COLUMNS = ["code", "name", "division_code", "status", "cidr", "contact", "created_at"]
 
@@ -30,23 +25,21 @@ def dept() -> None:
 @click.option("--division", required=True, help="Division code of the department's government.")
 @click.option("--contact", help="Contact person / e-mail.")
 @format_option()
-@pass_app
-def create_cmd(app: AppContext, name: str, code: str, division: str, contact: str | None, fmt: str) -> None:
+@performs(cloud_actions.CREATE_DEPT)
+def create_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Record a department and allocate its subnet from the address plan (default quotas)."""
-    from cloudctl.cloud.departments import create_department
-
-    require(app, "dept.create", code, division)
-    row = create_department(app.store, app.actor, code=code, name=name, division=division, contact=contact)
     if fmt == "json":
-        emit_json(row)
+        emit_json(result)
     else:
-        click.echo(f"department {code} created, subnet {row['cidr']}; run `cloudctl cloud apply` to onboard it")
+        click.echo(f"department {result['code']} created, subnet {result['cidr']}; run `cloudctl cloud apply` "
+                   "to onboard it")
 
 
 @dept.command("list")
 @click.option("--all", "include_retired", is_flag=True, help="Include retired departments.")
 @format_option()
 @pass_app
+@read_only
 def list_cmd(app: AppContext, include_retired: bool, fmt: str) -> None:
     """List departments."""
     from cloudctl.cloud.departments import list_departments
@@ -60,6 +53,7 @@ def list_cmd(app: AppContext, include_retired: bool, fmt: str) -> None:
 @click.argument("code")
 @format_option()
 @pass_app
+@read_only
 def show_cmd(app: AppContext, code: str, fmt: str) -> None:
     """One department: record, quotas, members, and what cloudctl created for it in OpenStack."""
     from cloudctl.cloud.departments import show_department
@@ -79,19 +73,11 @@ def show_cmd(app: AppContext, code: str, fmt: str) -> None:
 
 @dept.command("retire")
 @click.argument("code")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@pass_app
-def retire_cmd(app: AppContext, code: str, yes: bool) -> None:
+@yes_option
+@performs(cloud_actions.RETIRE_DEPT)
+def retire_cmd(app: AppContext, result: dict[str, Any]) -> None:
     """Retire a department: the next `cloud apply` removes what cloudctl created for it."""
-    import sys
-
-    from cloudctl.cloud.departments import retire_department
-
-    if not yes and sys.stdin.isatty():
-        click.confirm(f"retire department {code}? the next apply deletes its OpenStack resources", abort=True)
-    require(app, "dept.retire", code)
-    retire_department(app.store, app.actor, code)
-    click.echo(f"department {code} retired; run `cloudctl cloud plan` to see what will be removed")
+    click.echo(f"department {result['code']} retired; run `cloudctl cloud plan` to see what will be removed")
 
 
 @dept.group("member")
@@ -103,24 +89,17 @@ def member() -> None:
 @click.argument("code")
 @click.argument("username")
 @click.option("--role", default="member", show_default=True, type=click.Choice(["admin", "member", "reader"]))
-@pass_app
-def member_add(app: AppContext, code: str, username: str, role: str) -> None:
+@performs(cloud_actions.ADD_MEMBER)
+def member_add(app: AppContext, result: dict[str, Any]) -> None:
     """Add a member (or change the member's role)."""
-    from cloudctl.cloud.departments import set_member
-
-    require(app, "dept.member.add", code)
-    set_member(app.store, app.actor, code, username, role)
-    click.echo(f"{code}.{username}: {role}")
+    click.echo(f"{result['dept']}.{result['user']}: {result['role']}")
 
 
 @member.command("remove")
 @click.argument("code")
 @click.argument("username")
-@pass_app
-def member_remove(app: AppContext, code: str, username: str) -> None:
+@yes_option
+@performs(cloud_actions.REMOVE_MEMBER)
+def member_remove(app: AppContext, result: dict[str, Any]) -> None:
     """Remove a member (the next apply deletes the Keystone user)."""
-    from cloudctl.cloud.departments import set_member
-
-    require(app, "dept.member.remove", code)
-    set_member(app.store, app.actor, code, username, None)
-    click.echo(f"{code}.{username}: removed")
+    click.echo(f"{result['dept']}.{result['user']}: removed")

@@ -7,9 +7,11 @@ from datetime import date
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.coverage import ISO_DATE
-from cloudctl.cli.guard import region_of, requires
-from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.params import ISO_DATE
+from cloudctl.cli.perform import performs, read_only, yes_option
+from cloudctl.coverage import actions as coverage_actions
+from cloudctl.coverage.links import ImportResult, LinkRecord
 
 LINK_TYPE_CHOICE = click.Choice(["fiber", "mstp", "sdh", "vpn", "wireless", "satellite"])
 COLUMNS = ["link_id", "division_code", "link_type", "bandwidth_mbps", "activated_on", "retired_on", "provider"]
@@ -23,19 +25,15 @@ def links() -> None:
 @links.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 @format_option()
-@pass_app
-@requires("links.import")
-def import_cmd(app: AppContext, path: str, fmt: str) -> None:
+@performs(coverage_actions.IMPORT_LINKS)
+def import_cmd(app: AppContext, result: ImportResult, fmt: str) -> None:
     """Import FILE.csv (header: link_id,division_code,link_type,bandwidth_mbps,activated_on,retired_on,provider).
 
-    All-or-nothing; re-importing updates by link_id.
+    All-or-nothing; re-importing updates by link_id. Region-scoped: the file's divisions must all lie in a
+    region the operator holds links.import for.
     """
-    from cloudctl.coverage.links import import_links_csv
-
-    with progress_bar("reading links") as advance:
-        result = import_links_csv(app.store, path, app.actor, progress=advance)
     if fmt == "table":
-        click.echo(f"{path}: {result.rows} links: {result.inserted} new, {result.updated} updated, "
+        click.echo(f"{result.source}: {result.rows} links: {result.inserted} new, {result.updated} updated, "
                    f"{result.unchanged} unchanged")
     else:
         emit_rows([result.to_json()], ["source", "rows", "inserted", "updated", "unchanged"], fmt,
@@ -46,41 +44,32 @@ def import_cmd(app: AppContext, path: str, fmt: str) -> None:
 @click.option("--id", "link_id", required=True, help="Link id (unique).")
 @click.option("--division", "division_code", required=True, metavar="CODE", help="Division code of the node.")
 @click.option("--type", "link_type", type=LINK_TYPE_CHOICE, required=True)
-@click.option("--bandwidth", "bandwidth_mbps", type=float, required=True, help="Mbit/s.")
+@click.option("--bandwidth", "bandwidth_mbps", required=True, help="Mbit/s.")
 @click.option("--activated", "activated_on", type=ISO_DATE, required=True)
 @click.option("--retired", "retired_on", type=ISO_DATE, default=None)
 @click.option("--provider", default=None)
 @format_option()
-@pass_app
-@requires("links.add", scope=region_of("division_code"))
-def add_cmd(app: AppContext, link_id: str, division_code: str, link_type: str, bandwidth_mbps: float,
-            activated_on: date, retired_on: date | None, provider: str | None, fmt: str) -> None:
+@performs(coverage_actions.ADD_LINK)
+def add_cmd(app: AppContext, result: LinkRecord, fmt: str) -> None:
     """Add one link."""
-    from cloudctl.coverage.links import LinkRecord, add_link
-
-    rec = add_link(app.store, LinkRecord(link_id, division_code, link_type, bandwidth_mbps, activated_on,
-                                         retired_on, provider), app.actor)
     if fmt == "table":
-        click.echo(f"link {rec.link_id} added for {rec.division_code}")
+        click.echo(f"link {result.link_id} added for {result.division_code}")
     else:
-        emit_rows([rec.to_json()], COLUMNS, fmt, json_data=rec.to_json())
+        emit_rows([result.to_json()], COLUMNS, fmt, json_data=result.to_json())
 
 
 @links.command("retire")
 @click.argument("link_id")
 @click.option("--on", "retired_on", type=ISO_DATE, default=None, help="Retirement date (default: today).")
+@yes_option
 @format_option()
-@pass_app
-@requires("links.retire")
-def retire_cmd(app: AppContext, link_id: str, retired_on: date | None, fmt: str) -> None:
+@performs(coverage_actions.RETIRE_LINK)
+def retire_cmd(app: AppContext, result: LinkRecord, fmt: str) -> None:
     """Retire a link: it no longer covers its division from that date on."""
-    from cloudctl.coverage.links import retire_link
-
-    rec = retire_link(app.store, link_id, retired_on or date.today(), app.actor)
     if fmt == "table":
-        click.echo(f"link {rec.link_id} retired on {rec.retired_on}")
+        click.echo(f"link {result.link_id} retired on {result.retired_on}")
     else:
-        emit_rows([rec.to_json()], COLUMNS, fmt, json_data=rec.to_json())
+        emit_rows([result.to_json()], COLUMNS, fmt, json_data=result.to_json())
 
 
 @links.command("list")
@@ -92,6 +81,7 @@ def retire_cmd(app: AppContext, link_id: str, retired_on: date | None, fmt: str)
 @click.option("--limit", type=click.IntRange(min=0), default=0, help="At most N links (0 = all).")
 @format_option()
 @pass_app
+@read_only
 def list_cmd(app: AppContext, region: str | None, division_code: str | None, link_type: str | None,
              provider: str | None, active_on: date | None, limit: int, fmt: str) -> None:
     """List links, ordered by division code."""

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 ACTION_ATTR = "__cloudctl_action__"
 READ_ONLY_ATTR = "__cloudctl_read_only__"
+BOOTSTRAP_ATTR = "__cloudctl_bootstrap__"
 ADAPTER_PARAMS = ("yes", "cloud_name")
 
 
@@ -87,13 +88,20 @@ def _flag_names(command: click.Command) -> dict[str, str]:
 
 
 def run_action(app: AppContext, action: Action[Any], raw: dict[str, Any], *, yes: bool = False,
-               cloud_name: str | None = None) -> Any:
-    """perform() for this command line; errors name the options the operator typed."""
+               cloud_name: str | None = None, progress: str | None = None) -> Any:
+    """perform() for this command line; errors name the options the operator typed. PROGRESS labels a
+    progress bar (on a terminal) that the action advances."""
     from cloudctl.action import perform
+    from cloudctl.cli.output import progress_bar
     from cloudctl.errors import InputError
 
+    ctx = action_context(app, yes=yes, cloud_name=cloud_name)
     try:
-        return perform(action_context(app, yes=yes, cloud_name=cloud_name), action, raw)
+        if progress is None:
+            return perform(ctx, action, raw)
+        with progress_bar(progress) as advance:
+            ctx.progress = advance
+            return perform(ctx, action, raw)
     except InputError as e:
         ctx = click.get_current_context(silent=True)
         if ctx is not None and e.field:
@@ -105,7 +113,7 @@ def run_action(app: AppContext, action: Action[Any], raw: dict[str, Any], *, yes
 
 
 def performs(action: Action[Any], *, inputs: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-             consumes: tuple[str, ...] = ()) -> Callable[[F], F]:
+             consumes: tuple[str, ...] = (), progress: str | None = None) -> Callable[[F], F]:
     """Make a click command an adapter over ACTION (see the module doc).
 
     `inputs` builds the raw inputs from the parameters when they are not the fields themselves
@@ -126,7 +134,7 @@ def performs(action: Action[Any], *, inputs: Callable[[dict[str, Any]], dict[str
             raw = inputs(given) if inputs else {k: v for k, v in given.items() if k in fields}
             rest = {k: v for k, v in params.items() if k not in fields and k not in consumes}
             result = run_action(app, action, raw, yes=bool(rest.pop("yes", False)),
-                                cloud_name=rest.pop("cloud_name", None))
+                                cloud_name=rest.pop("cloud_name", None), progress=progress)
             return func(app, result, **rest)
 
         setattr(wrapper, ACTION_ATTR, action)
@@ -146,9 +154,20 @@ def read_only(func: F) -> F:
     return func
 
 
+def bootstrap_only(func: F) -> F:
+    """Mark `role bootstrap`: the first-operator rule, outside the power list by design (it works only while
+    nobody holds any role, and is audited as role.bootstrap)."""
+    setattr(func, BOOTSTRAP_ATTR, True)
+    return func
+
+
 def action_of(command: click.Command) -> Action[Any] | None:
     return getattr(command.callback, ACTION_ATTR, None)
 
 
 def is_read_only(command: click.Command) -> bool:
     return bool(getattr(command.callback, READ_ONLY_ATTR, False))
+
+
+def is_bootstrap(command: click.Command) -> bool:
+    return bool(getattr(command.callback, BOOTSTRAP_ATTR, False))

@@ -6,8 +6,9 @@ import click
 
 from cloudctl.cli.cloud import cloud_option, open_cloud
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.dept import require
 from cloudctl.cli.output import emit_rows, format_option
+from cloudctl.cli.perform import performs, read_only
+from cloudctl.cloud import actions as cloud_actions
 
 COLUMNS = ["resource", "capacity", "overcommit", "sellable", "promised", "used", "headroom", "promised_ratio"]
 
@@ -21,6 +22,7 @@ def pool() -> None:
 @cloud_option
 @format_option()
 @pass_app
+@read_only
 def show_cmd(app: AppContext, cloud_name: str | None, fmt: str) -> None:
     """Capacity (placement), overcommit, sum of quotas, usage, headroom."""
     from cloudctl.cloud.quotas import pool_status
@@ -31,16 +33,12 @@ def show_cmd(app: AppContext, cloud_name: str | None, fmt: str) -> None:
 
 
 @pool.command("overcommit")
-@click.option("--vcpu", type=click.FloatRange(min=0, min_open=True), help="vCPU overcommit ratio, e.g. 4.")
-@click.option("--ram", type=click.FloatRange(min=0, min_open=True), help="RAM overcommit ratio, e.g. 1.5.")
-@click.option("--disk", type=click.FloatRange(min=0, min_open=True), help="Disk overcommit ratio, e.g. 1.")
-@pass_app
-def overcommit_cmd(app: AppContext, vcpu: float | None, ram: float | None, disk: float | None) -> None:
+@click.option("--vcpu", help="vCPU overcommit ratio, e.g. 4.")
+@click.option("--ram", help="RAM overcommit ratio, e.g. 1.5.")
+@click.option("--disk", help="Disk overcommit ratio, e.g. 1.")
+@performs(cloud_actions.SET_OVERCOMMIT)
+def overcommit_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Set overcommit ratios (default: each hypervisor's placement allocation ratio)."""
-    from cloudctl.cloud.departments import set_setting
+    for key, value in result.items():
+        click.echo(f"{key} = {value}")
 
-    require(app, "pool.overcommit.set")
-    for key, value in (("overcommit_vcpu", vcpu), ("overcommit_ram", ram), ("overcommit_disk", disk)):
-        if value is not None:
-            set_setting(app.store, app.actor, key, f"{value:g}")
-            click.echo(f"{key} = {value:g}")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
-
-
-def _scope(dept: str | None, region: str | None):  # type: ignore[no-untyped-def]
-    from cloudctl.power import Scope
-
-    return Scope(dept=dept, region=region)
+from cloudctl.cli.perform import bootstrap_only, performs, read_only, yes_option
+from cloudctl.power import actions as power
 
 
 @click.group()
@@ -25,27 +23,20 @@ def role() -> None:
               help="A permission (repeatable); 'group.*' expands to the registered names now.")
 @click.option("--description", help="What the role is for.")
 @format_option()
-@pass_app
-def create_cmd(app: AppContext, name: str, allow: tuple[str, ...], description: str | None, fmt: str) -> None:
+@performs(power.CREATE_ROLE)
+def create_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Create role NAME allowing exactly the given permissions."""
-    from cloudctl.power import authorized, create_role
-
-    with authorized(app.store, app.actor, "role.create") as conn:
-        out = create_role(conn, name, list(allow), app.actor, description)
-    emit_rows([{**out, "permissions": " ".join(out["permissions"])}], ["role", "permissions", "description"], fmt,
-              json_data=out)
+    emit_rows([{**result, "permissions": " ".join(result["permissions"])}], ["role", "permissions", "description"],
+              fmt, json_data=result)
 
 
 @role.command("delete")
 @click.argument("name")
-@pass_app
-def delete_cmd(app: AppContext, name: str) -> None:
+@yes_option
+@performs(power.DELETE_ROLE)
+def delete_cmd(app: AppContext, result: dict[str, Any]) -> None:
     """Delete a role nobody holds."""
-    from cloudctl.power import authorized, delete_role
-
-    with authorized(app.store, app.actor, "role.delete") as conn:
-        delete_role(conn, name, app.actor)
-    click.echo(f"deleted role {name}", err=True)
+    click.echo(f"deleted role {result['role']}", err=True)
 
 
 @role.command("grant")
@@ -54,16 +45,10 @@ def delete_cmd(app: AppContext, name: str) -> None:
 @click.option("--dept", help="Only for this department.")
 @click.option("--region", help="Only for this region (division code, and everything under it).")
 @format_option()
-@pass_app
-def grant_cmd(app: AppContext, role_name: str, operator: str, dept: str | None, region: str | None,
-              fmt: str) -> None:
+@performs(power.GRANT)
+def grant_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Grant ROLE to OPERATOR (optionally scoped)."""
-    from cloudctl.power import authorized, grant_role
-
-    with authorized(app.store, app.actor, "role.grant") as conn:
-        g = grant_role(conn, role_name, operator, app.actor, _scope(dept, region))
-    row = g.as_row()
-    emit_rows([row], list(row), fmt, json_data=row)
+    emit_rows([result], list(result), fmt, json_data=result)
 
 
 @role.command("revoke")
@@ -71,20 +56,18 @@ def grant_cmd(app: AppContext, role_name: str, operator: str, dept: str | None, 
 @click.argument("operator")
 @click.option("--dept", help="The department scope of the grant.")
 @click.option("--region", help="The region scope of the grant.")
-@pass_app
-def revoke_cmd(app: AppContext, role_name: str, operator: str, dept: str | None, region: str | None) -> None:
+@yes_option
+@performs(power.REVOKE)
+def revoke_cmd(app: AppContext, result: dict[str, Any]) -> None:
     """Revoke ROLE (in that scope) from OPERATOR."""
-    from cloudctl.power import authorized, revoke_role
-
-    with authorized(app.store, app.actor, "role.revoke") as conn:
-        g = revoke_role(conn, role_name, operator, app.actor, _scope(dept, region))
-    click.echo(f"revoked {g.role} ({g.scope_label}) from {g.operator}", err=True)
+    click.echo(f"revoked {result['role']} ({result['scope']}) from {result['operator']}", err=True)
 
 
 @role.command("list")
 @click.option("--operator", help="Only this operator's grants.")
 @format_option()
 @pass_app
+@read_only
 def list_cmd(app: AppContext, operator: str | None, fmt: str) -> None:
     """Roles with their permissions, and who holds them."""
     from cloudctl.power import list_grants, list_roles
@@ -103,6 +86,7 @@ def list_cmd(app: AppContext, operator: str | None, fmt: str) -> None:
 @role.command("bootstrap")
 @click.option("--operator", help="Who becomes admin (default: the OS user running this).")
 @pass_app
+@bootstrap_only
 def bootstrap_cmd(app: AppContext, operator: str | None) -> None:
     """Grant `admin` to the first operator; only while nobody holds any role."""
     from cloudctl.power import bootstrap, os_user

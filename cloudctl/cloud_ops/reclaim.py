@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
+from cloudctl import clock
 from cloudctl.audit import Actor, record_change
 from cloudctl.cloud_ops.idle import IdleFinding, IdlePolicy, Step, extended_grace, lifecycle, scan
 from cloudctl.cloud_ops.openstack_ops import CloudOps
@@ -115,7 +116,7 @@ def _reclaim_one(store: Store, ops: CloudOps, actor: Actor, s: Step, at: str) ->
 
 
 def extend(store: Store, actor: Actor, resource_id: str, days: int, *, now: datetime | None = None) -> dict:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     with store.begin() as conn:
         row = conn.execute(select(idle_resource).where(idle_resource.c.resource_id == resource_id)).one_or_none()
         if row is None or row.state != "warned":

@@ -190,11 +190,12 @@ def render(sem: Semantics, at: dt.date) -> str:
 
 
 def compile_ruleset(policy: Policy, at: dt.date | None = None) -> str:
-    """The nftables ruleset of a policy, valid on `at` (default: today, UTC): one `nft -f` file."""
+    """The nftables ruleset of a policy, valid on `at` (default: today in the configured zone): one `nft -f` file."""
+    from cloudctl import clock
     from cloudctl.gateway.check import ensure_valid
     from cloudctl.inputs.documents import paused_gc
 
     with paused_gc():  # the flows and cells are acyclic: collections would only re-walk the policy
         ensure_valid(policy)
-        at = at or dt.datetime.now(dt.UTC).date()
+        at = at or clock.today()
         return render(build_semantics(policy), at)

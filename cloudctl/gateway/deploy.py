@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cloudctl import clock
 from cloudctl.automation.results import HostResult, PlaybookResult
 from cloudctl.automation.runner import RunSettings, run_playbook
 from cloudctl.errors import InputError, NotFoundError, OperationFailed
@@ -146,7 +147,7 @@ def deploy_ruleset(target: GatewayTarget, ruleset: str, *, confirm_within: int, 
     """
     if confirm_within < 0:
         raise InputError("--confirm-within must be 0 or more seconds", field="--confirm-within")
-    deploy_id = deploy_id or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    deploy_id = deploy_id or clock.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     digest = hashlib.sha256(ruleset.encode()).hexdigest()
     with tempfile.TemporaryDirectory(prefix="cloudctl-deploy-") as tmp:
         src = Path(tmp) / f"{target.name}.nft"

@@ -139,7 +139,7 @@ def delete_role(conn: Connection, name: str, actor: Actor) -> None:
     record_change(conn, actor, "role.delete", "role", name, before, None)
 
 
-def _scope_of(scope: Scope | str | None) -> tuple[str, str]:
+def scope_columns(scope: Scope | str | None) -> tuple[str, str]:
     s = Scope.parse(scope)
     if s.dept and s.region:
         raise InputError("a grant is scoped to a department or a region, not both", field="--dept/--region")
@@ -158,7 +158,7 @@ def grant_role(conn: Connection, role: str, operator: str, actor: Actor, scope: 
         _ensure_admin_role(conn, actor)
     elif not _role_exists(conn, role):
         raise NotFoundError(f"no role named {role!r}", field="ROLE", hint="cloudctl role list")
-    kind, value = _scope_of(scope)
+    kind, value = scope_columns(scope)
     for g in list_grants(conn, operator):
         if (g.role, g.scope_kind, g.scope_value) == (role, kind, value):
             return g
@@ -171,7 +171,7 @@ def grant_role(conn: Connection, role: str, operator: str, actor: Actor, scope: 
 
 
 def revoke_role(conn: Connection, role: str, operator: str, actor: Actor, scope: Scope | str | None = None) -> Grant:
-    kind, value = _scope_of(scope)
+    kind, value = scope_columns(scope)
     found = next((g for g in list_grants(conn, operator)
                   if (g.role, g.scope_kind, g.scope_value) == (role, kind, value)), None)
     if found is None:

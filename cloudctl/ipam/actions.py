@@ -1,0 +1,135 @@
+"""The address plan's actions: pools, allocations, reservations, releases (unscoped on the power list)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_validator
+from sqlalchemy import Connection
+
+from cloudctl.action import Action, Context, Inputs
+from cloudctl.errors import NotFoundError
+from cloudctl.fields import ShortName, Text
+from cloudctl.ipam import allocate as ops
+from cloudctl.ipam import records
+
+Cidr = str
+
+
+class AddPool(Inputs):
+    cidr: Cidr = Field(max_length=64)
+    name: ShortName
+    parent: ShortName | None = None
+    description: Text | None = None
+
+
+def _parent_exists(conn: Connection, inputs: AddPool) -> None:
+    if inputs.parent is not None and records.find_pool(conn, inputs.parent) is None:
+        raise NotFoundError(f"no address pool {inputs.parent!r}", field="parent", hint="cloudctl ipam show")
+
+
+def _add_pool(ctx: Context, inputs: AddPool) -> dict[str, Any]:
+    with ctx.store.begin() as conn:
+        created = ops.create_pool(conn, inputs.cidr, inputs.name, inputs.parent, ctx.actor, inputs.description)
+    return created.summary(inputs.parent)
+
+
+ADD_POOL = Action("ipam.pool.add", AddPool, _add_pool, scope=_parent_exists)
+
+
+class PoolName(Inputs):
+    name: ShortName
+
+
+def _pool_exists(conn: Connection, inputs: PoolName) -> None:
+    if records.find_pool(conn, inputs.name) is None:
+        raise NotFoundError(f"no address pool {inputs.name!r}", field="name", hint="cloudctl ipam show")
+
+
+def _remove_pool(ctx: Context, inputs: PoolName) -> records.Pool:
+    with ctx.store.begin() as conn:
+        return ops.delete_pool(conn, inputs.name, ctx.actor)
+
+
+REMOVE_POOL = Action("ipam.pool.remove", PoolName, _remove_pool, scope=_pool_exists,
+                     confirm=lambda i: (f"remove address pool {i.name}?", i.name))
+
+
+class Allocate(Inputs):
+    pool_name: ShortName
+    length: int = Field(ge=1, le=128)
+    owner: ShortName
+    note: Text | None = None
+
+
+def _allocation_pool(conn: Connection, inputs: Allocate) -> None:
+    _pool_exists(conn, PoolName(name=inputs.pool_name))
+
+
+def _allocate(ctx: Context, inputs: Allocate) -> records.Allocation:
+    with ctx.store.begin() as conn:
+        return ops.allocate(conn, inputs.pool_name, inputs.length, inputs.owner, ctx.actor, inputs.note)
+
+
+ALLOCATE = Action("ipam.allocate", Allocate, _allocate, scope=_allocation_pool)
+
+
+class Reserve(Inputs):
+    cidr: Cidr = Field(max_length=64)
+    pool_name: ShortName | None = None
+    reason: Text
+
+
+def _reserve(ctx: Context, inputs: Reserve) -> records.Allocation:
+    with ctx.store.begin() as conn:
+        return ops.reserve_prefix(conn, inputs.cidr, ctx.actor, inputs.pool_name, inputs.reason)
+
+
+RESERVE = Action("ipam.reserve", Reserve, _reserve)
+
+
+class Release(Inputs):
+    owner: ShortName | None = None
+    prefix: Cidr | None = Field(None, max_length=64)
+    dry_run: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Release:
+        if (self.owner is None) == (self.prefix is None):
+            raise ValueError("give exactly one of --for OBJECT or --prefix CIDR")
+        return self
+
+
+def _held(conn: Connection, inputs: Release) -> None:
+    found = records.find_allocation(conn, owner=inputs.owner) if inputs.owner else \
+        records.find_allocation(conn, prefix=inputs.prefix)
+    if found is None:
+        what = f"{inputs.owner!r} holds no prefix" if inputs.owner else \
+            f"{inputs.prefix} is neither allocated nor reserved"
+        raise NotFoundError(what, field="owner" if inputs.owner else "prefix", hint="cloudctl ipam list")
+
+
+def _release(ctx: Context, inputs: Release) -> tuple[records.Allocation, bool]:
+    """(the allocation, whether it was released: False on a dry run)."""
+    with ctx.store.begin() as conn:
+        if inputs.dry_run:
+            found = records.find_allocation(conn, owner=inputs.owner) if inputs.owner else \
+                records.find_allocation(conn, prefix=inputs.prefix)
+            assert found is not None  # checked by the scope step
+            return found, False
+        if inputs.owner is not None:
+            released = ops.release_owner(conn, inputs.owner, ctx.actor)
+        else:
+            released = ops.release_by_prefix(conn, inputs.prefix or "", ctx.actor)
+    assert released is not None
+    return released, True
+
+
+def _release_question(inputs: Release) -> tuple[str, str] | None:
+    what = inputs.owner or inputs.prefix or ""
+    return None if inputs.dry_run else (f"release {what}? it goes back to its pool", what)
+
+
+RELEASE = Action("ipam.release", Release, _release, scope=_held, confirm=_release_question)
+
+ACTIONS = (ADD_POOL, REMOVE_POOL, ALLOCATE, RESERVE, RELEASE)
