@@ -17,7 +17,7 @@ DURATION_RE = re.compile(r"^(\d{1,30})\s*([smhd])$")
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DURATION_HINT = "a whole number and a unit: s, m, h or d (e.g. 90s, 30m, 72h, 7d)"
 MAX_DURATION = timedelta(days=3650)
-MAX_ID = 2**62  # the largest id a store row can have (BIGINT, SQLite INTEGER): refuse beyond it
+MAX_ID = 2**53 - 1  # the largest row id accepted: every JSON reader keeps it exact (BIGINT holds more)
 MAX_NAME = 200
 
 
@@ -88,7 +88,7 @@ def check_int(value: object, field: str, *, minimum: int = 0, maximum: int = MAX
 
 
 def check_id(value: object, field: str = "ID") -> int:
-    """A row id: 1 .. 2**62."""
+    """A row id: 1 .. 2**53 - 1."""
     return check_int(value, field, minimum=1, maximum=MAX_ID)
 
 

@@ -50,6 +50,8 @@ class ApiSettings:
     worker_threads: int = 16
     docs: bool = True  # /docs and /redoc from files in the package (api/docs_pages.py); off: neither
     heartbeat_fast_path: bool = True  # api/fastpath.py; off: every heartbeat through the FastAPI route
+    cloud: str | None = None  # clouds.yaml cloud the deciding vote applies requests to (None: OS_CLOUD)
+    timezone: str | None = None  # CLOUDCTL_TZ as given to `serve`: over the store's `timezone` setting
 
 
 class _Rejections:
@@ -106,7 +108,10 @@ def _status(e: CloudctlError) -> int:
 
 
 def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
+    from cloudctl.settings import clock_for
+
     settings = settings or ApiSettings()
+    clock_for(store, settings.timezone)  # "today" for every route, metric and expiry: the one zone
     rejections = _Rejections()
     extra_parts: list[Any] = [rejections.render]
     if settings.process_metrics:
@@ -266,7 +271,8 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         return summary.to_json()
 
     @app.post("/v1/agents/enrol", response_model=m.EnrolResponse, dependencies=limited,
-              responses={403: {"model": m.Problem, "description": "invalid, used or expired token"}})
+              responses={403: {"model": m.Problem, "description": "invalid, used or expired token"}},
+              openapi_extra={"x-cloudctl-auth": "enrolment-token"})
     def enrol(body: m.EnrolRequest, request: Request) -> Any:
         """Exchange a one-time enrolment token for the agent's own credential."""
         try:
@@ -291,7 +297,8 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
                          403: {"model": m.Problem,
                                "description": "another agent's id, or links outside the agent's division"},
                          503: {"model": m.Problem,
-                               "description": "the store is away or ingest is overloaded: retry (agents spool)"}})
+                               "description": "the store is away or ingest is overloaded: retry (agents spool)"}},
+              openapi_extra={"x-cloudctl-auth": "agent-credential"})
     async def heartbeat(agent_id: Annotated[str, Path(max_length=40)], body: m.HeartbeatRequest, request: Request,
                         authorization: Annotated[str | None, Header()] = None) -> Any:
         """Probe results; replayed sequence numbers are acknowledged without being applied again.
@@ -329,30 +336,14 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
             raise HTTPException(401, "operator token required", headers={"WWW-Authenticate": "Bearer"})
         return c.operator
 
-    def _vote(request: Request, request_id: int, decision: str, body: m.VoteRequest, operator: str) -> Any:
-        from cloudctl.api.operators import vote
+    from cloudctl.api import operator_routes
 
-        return vote(store, operator, f"{request.method} {request.url.path}", request_id, decision, body.reason)
+    def open_cloud() -> Any:
+        from cloudctl.cloud.openstack_adapter import OpenStackCloud, resolve_cloud
 
-    votes_doc: dict[int | str, dict[str, Any]] = {
-        401: {"model": m.Problem, "description": "no valid operator token"},
-        403: {"model": m.Problem, "description": "the power list does not allow it (audited by the power module)"},
-        404: {"model": m.Problem, "description": "no such request"},
-        409: {"model": m.Problem, "description": "decided, or not a reviewer"}}
+        return OpenStackCloud(resolve_cloud(settings.cloud))
 
-    @app.post("/v1/approvals/{request_id}/approve", response_model=m.VoteResponse, dependencies=limited,
-              responses=votes_doc)
-    def approve(request_id: Annotated[int, Path(ge=1, le=m.MAX_JSON_INT)], body: m.VoteRequest, request: Request,
-                operator: Annotated[str, Depends(current_operator)]) -> Any:
-        """Vote to approve as the token's operator (checked against the power list)."""
-        return _vote(request, request_id, "approve", body, operator)
-
-    @app.post("/v1/approvals/{request_id}/reject", response_model=m.VoteResponse, dependencies=limited,
-              responses=votes_doc)
-    def reject(request_id: Annotated[int, Path(ge=1, le=m.MAX_JSON_INT)], body: m.VoteRequest, request: Request,
-               operator: Annotated[str, Depends(current_operator)]) -> Any:
-        """Vote to reject as the token's operator; a reason is required."""
-        return _vote(request, request_id, "reject", body, operator)
+    operator_routes.register(app, store, current_operator, open_cloud, limited)
 
     return app
 

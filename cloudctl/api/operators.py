@@ -1,5 +1,5 @@
-"""Operators over HTTP: API tokens (SHA-256 only) and votes on approval requests, each vote
-checked against the power list as that operator (the power module audits the decision)."""
+"""Operators over HTTP: API tokens (SHA-256 only). What an operator may do with one is the action layer's
+business (api/operator_routes.py): every call is checked against the power list as that operator."""
 
 from __future__ import annotations
 
@@ -47,19 +47,6 @@ def authenticate_operator(conn: Connection, token: str) -> str | None:
     if datetime.fromisoformat(row.expires_at) < clock.now():
         return None
     return str(row.operator)
-
-
-def vote(store: Any, operator: str, command: str, request_id: int, decision: str, reason: str | None) -> dict[str, Any]:
-    """Cast the operator's vote if the power list allows request.<decision> in the request's scope."""
-    from cloudctl.approvals import cast_vote, show_request
-    from cloudctl.power import authorized
-    from cloudctl.power.roles import Scope
-
-    with store.connect() as conn:
-        req = show_request(conn, request_id)
-    actor = Actor(operator, command)
-    with authorized(store, actor, f"request.{decision}", Scope(dept=req["dept"], region=req["region"])) as conn:
-        return cast_vote(conn, actor, request_id, decision, reason)
 
 
 def revoke_operator_token(store: Any, actor: Actor, token_id: str) -> None:

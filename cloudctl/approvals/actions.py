@@ -167,20 +167,42 @@ SWEEP = Action("request.sweep", Sweep, _sweep)
 # ---- policies and delegation --------------------------------------------------------------
 
 class SetPolicy(Inputs):
-    document: Any = Field(description="the policy as a mapping (YAML or JSON)")
+    document: Any = Field(description="the policy as a mapping (YAML or JSON); the CLI passes the loaded file, "
+                                      "whose marks place every error at its line and column")
     source: str | None = Field(None, max_length=4096, description="the file it came from, for error locations")
+
+    @property
+    def data(self) -> Any:
+        from cloudctl.inputs.documents import Document
+
+        return self.document.data if isinstance(self.document, Document) else self.document
 
     @model_validator(mode="after")
     def _valid_policy(self) -> SetPolicy:
         from cloudctl.approvals.policy import parse_policy
+        from cloudctl.inputs.documents import Document
 
-        parse_policy(self.document, self.source)
+        try:
+            parse_policy(self.data, self.source)
+        except InputError as e:
+            if isinstance(self.document, Document) and e.field:
+                raise self.document.error(field_path(e.field), e.message, hint=e.hint) from None
+            raise
         return self
+
+
+def field_path(field: str) -> tuple[str | int, ...]:
+    """'groups[0].members[2]' -> ('groups', 0, 'members', 2) ('(top)' is the document itself)."""
+    import re
+
+    if field == "(top)":
+        return ()
+    return tuple(int(i) if i else k for k, i in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field))
 
 
 def _set_policy(ctx: Context, inputs: SetPolicy) -> dict[str, Any]:
     with ctx.store.begin() as conn:
-        return set_policy(conn, inputs.document, ctx.actor, inputs.source).as_dict()
+        return set_policy(conn, inputs.data, ctx.actor, inputs.source).as_dict()
 
 
 SET_POLICY = Action("request.policy.set", SetPolicy, _set_policy)

@@ -10,17 +10,10 @@ from typing import Any
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import region_of, requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.perform import performs, read_only, yes_option
 
-
-def _duration(text: str) -> float:
-    """Seconds from '90s', '30m', '24h' or '7d'."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    try:
-        return float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
-    except ValueError as e:
-        raise click.BadParameter(f"{text!r} is not a duration like 30m, 24h or 7d") from e
+AGENTS = "cloudctl.agents.actions"
 
 
 @click.group()
@@ -31,17 +24,13 @@ def agent() -> None:
 @agent.command("enroll")
 @click.option("--division", "division", required=True, metavar="CODE", help="The division the agent serves.")
 @click.option("--role", type=click.Choice(["access", "gateway"]), required=True, help="Where the agent runs.")
-@click.option("--ttl", default="24h", show_default=True, help="How long the one-time token stays valid.")
+@click.option("--ttl", default="24h", show_default=True,
+              help="How long the one-time token stays valid (s, m, h or d; at most 30d).")
 @format_option()
-@pass_app
-@requires("agent.enroll", scope=region_of("division"))
-def enroll_cmd(app: AppContext, division: str, role: str, ttl: str, fmt: str) -> None:
+@performs(f"{AGENTS}:ENROL")
+def enroll_cmd(app: AppContext, result: Any, fmt: str) -> None:
     """Create a pending agent and print its one-time enrolment token (shown once)."""
-    from datetime import timedelta
-
-    from cloudctl.api.registry import create_enrolment
-
-    e = create_enrolment(app.store, app.actor, division, role, timedelta(seconds=_duration(ttl)))
+    e = result
     data = {"agent_id": e.agent_id, "division": e.division_code, "role": e.role, "token": e.token,
             "expires_at": e.expires_at}
     if fmt == "json":
@@ -57,6 +46,7 @@ def enroll_cmd(app: AppContext, division: str, role: str, ttl: str, fmt: str) ->
 @agent.command("list")
 @format_option()
 @pass_app
+@read_only
 def list_cmd(app: AppContext, fmt: str) -> None:
     """Agents with their state and last heartbeat."""
     from datetime import UTC, datetime
@@ -72,32 +62,23 @@ def list_cmd(app: AppContext, fmt: str) -> None:
     emit_rows(rows, cols, fmt)
 
 
-def _agent_region(store: Any, params: dict[str, Any]) -> Any:
-    """The division of the agent being revoked (a region-scoped operator revokes their own agents)."""
-    from cloudctl.api.registry import agent_division
-    from cloudctl.power import Scope
-
-    division = agent_division(store, str(params["agent_id"]))
-    return Scope(region=division) if division else None
-
-
 @agent.command("revoke")
 @click.argument("agent_id")
-@pass_app
-@requires("agent.revoke", store_scope=_agent_region)
-def revoke_cmd(app: AppContext, agent_id: str) -> None:
+@yes_option
+@performs(f"{AGENTS}:REVOKE")
+def revoke_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Revoke an agent's credential (and any unused token) at once."""
-    from cloudctl.api.registry import revoke_agent
-
-    revoke_agent(app.store, app.actor, agent_id)
-    click.echo(f"agent {agent_id} revoked", err=True)
+    click.echo(f"agent {result['agent_id']} revoked", err=True)
 
 
 def _add_run() -> None:
-    """`agent run` lives in cloudctl.cli.agent_run (the agent capability); it imports only click."""
+    """`agent run` lives in cloudctl.cli.agent_run (the agent capability); it imports only click.
+    `agent probe ...` lives in cloudctl.cli.agent_probe."""
+    from cloudctl.cli.agent_probe import probe
     from cloudctl.cli.agent_run import run
 
     agent.add_command(run)
+    agent.add_command(probe)
 
 
 _add_run()

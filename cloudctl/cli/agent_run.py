@@ -6,11 +6,14 @@ from pathlib import Path
 
 import click
 
+from cloudctl.cli.perform import service
+
 
 @click.command("run")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), required=True,
               help="agent.yaml (api_url, state_dir, enrol_token, interval_seconds, metrics_listen, ...).")
 @click.option("--rounds", type=int, default=None, help="Stop after N rounds (default: until SIGTERM).")
+@service
 def run(config_path: Path, rounds: int | None) -> None:
     """Probe this division's links and heartbeat to the central API; spool while it is away."""
     from cloudctl.agent.config import load_agent_config

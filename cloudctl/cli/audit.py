@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.perform import performs, read_only
 
 
 @click.group()
@@ -20,6 +22,7 @@ def audit() -> None:
 @click.option("--actor", help="Only entries by this operator.")
 @format_option()
 @pass_app
+@read_only
 def log_cmd(app: AppContext, limit: int, object_type: str | None, actor: str | None, fmt: str) -> None:
     """List audit entries, newest first."""
     from cloudctl.audit import list_entries
@@ -47,6 +50,7 @@ _public_option = click.option(
 
 @audit.command("keygen")
 @_key_option("Where to write the new private key (PATH.pub gets the public key).")
+@read_only
 def keygen_cmd(key_flag: str | None) -> None:
     """Create the Ed25519 key that signs checkpoints (mode 0600; never overwrites a key)."""
     from cloudctl.audit import keys
@@ -61,6 +65,7 @@ def keygen_cmd(key_flag: str | None) -> None:
 
 @audit.command("public-key")
 @_key_option("The signing key.")
+@read_only
 def public_key_cmd(key_flag: str | None) -> None:
     """Print the signing key's public key (PEM), for verifiers."""
     from cloudctl.audit import keys
@@ -73,17 +78,9 @@ def public_key_cmd(key_flag: str | None) -> None:
 @_file_option
 @_public_option
 @format_option()
-@pass_app
-@requires("audit.checkpoint")
-def checkpoint_cmd(app: AppContext, key_flag: str | None, file_flag: str | None, public_flags: tuple[str, ...],
-                   fmt: str) -> None:
+@performs("cloudctl.audit.actions:CHECKPOINT")
+def checkpoint_cmd(app: AppContext, result: Any, fmt: str) -> None:
     """Sign the chain's head; append the checkpoint to the store and the file (safe to run from cron)."""
-    from cloudctl.audit import keys
-    from cloudctl.audit.signer import make_checkpoint
-
-    key = keys.load_private_key(keys.key_path(key_flag))
-    extra = [keys.load_public_key(p) for p in public_flags]
-    result = make_checkpoint(app.store, key, keys.checkpoint_file_path(file_flag), trusted_keys=extra)
     cp = result.newest
     if fmt == "json":
         emit_json({"created": result.created, "checkpoint": cp.as_dict() if cp else None, "file": str(result.file),
@@ -108,6 +105,7 @@ def checkpoint_cmd(app: AppContext, key_flag: str | None, file_flag: str | None,
                    "store's copy may have been rewritten too), or both (default when the file exists).")
 @format_option()
 @pass_app
+@read_only
 def verify_cmd(app: AppContext, public_flags: tuple[str, ...], file_flag: str | None, source: str | None,
                fmt: str) -> None:
     """Check the chain and its signed checkpoints; exit 1 naming the first bad row or contradicted checkpoint."""

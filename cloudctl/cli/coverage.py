@@ -10,7 +10,7 @@ import click
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, emit_table, format_option
 from cloudctl.cli.params import ISO_DATE, LEVEL_CHOICE
-from cloudctl.cli.perform import performs
+from cloudctl.cli.perform import performs, read_only
 from cloudctl.coverage import actions as coverage_actions
 
 
@@ -48,6 +48,7 @@ def coverage() -> None:
               help="With --online: how recent an up report must be (default 45 s: three 15 s heartbeats).")
 @format_option()
 @pass_app
+@read_only
 def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_child: bool,
                 exclude_kinds: tuple[str, ...], online: bool, fresh_within: float | None, fmt: str) -> None:
     """Covered/total and ratio per level, with target gap and pace where targets exist."""
@@ -120,6 +121,7 @@ def summary_cmd(app: AppContext, as_of: date | None, region: str | None, by_chil
 @exclude_kind_option
 @format_option()
 @pass_app
+@read_only
 def trend_cmd(app: AppContext, start: date, end: date | None, every: str, region: str | None,
               exclude_kinds: tuple[str, ...], fmt: str) -> None:
     """Coverage per level over time (all dates from one pass over the links)."""
@@ -150,6 +152,7 @@ def target_group() -> None:
 @click.option("--by", "by", type=ISO_DATE, required=True, help="Deadline YYYY-MM-DD.")
 @region_option
 @performs(coverage_actions.SET_TARGET)
+@read_only
 def target_set_cmd(app: AppContext, result: Any) -> None:
     """Create or replace the target for a level (and region)."""
     click.echo(f"target set: {result.level} {pct(result.ratio)} by {result.by.isoformat()} for "
@@ -160,6 +163,7 @@ def target_set_cmd(app: AppContext, result: Any) -> None:
 @region_option
 @format_option()
 @pass_app
+@read_only
 def target_list_cmd(app: AppContext, region: str | None, fmt: str) -> None:
     """List targets (all regions unless --region)."""
     from cloudctl.coverage.targets import read_targets
@@ -196,6 +200,7 @@ def parse_weights(pairs: tuple[str, ...]) -> dict[str, float]:
 @exclude_kind_option
 @format_option()
 @pass_app
+@read_only
 def plan_cmd(app: AppContext, level: str, region: str | None, limit: int, as_of: date | None,
              weights: tuple[str, ...], weights_file: str | None, exclude_kinds: tuple[str, ...], fmt: str) -> None:
     """Rank uncovered divisions to connect next; every row says why."""

@@ -13,6 +13,7 @@ import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import OUTPUT_DIR, emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.perform import read_only
 
 
 class _IsoDate(click.ParamType):
@@ -76,6 +77,7 @@ def print_report_summary(data: dict[str, Any], out: Path, files: list[Path], fmt
 @click.option("--no-drilldown", is_flag=True, help="Skip the per-child drill-down pages.")
 @format_option()
 @pass_app
+@read_only
 def report(app: AppContext, as_of: date | None, region: str | None, out: Path | None, trend_from: date,
            every: str, plan_level: str, plan_limit: int, page_plan_limit: int, exclude_kinds: tuple[str, ...],
            no_drilldown: bool, fmt: str) -> None:

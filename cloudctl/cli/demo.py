@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
-from cloudctl.cli.context import AppContext, creates_store, pass_app
-from cloudctl.cli.coverage_report import ISO_DATE
-from cloudctl.cli.guard import requires
-from cloudctl.cli.output import OutputPath, emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.context import AppContext, creates_store
+from cloudctl.cli.output import OutputPath, emit_json, emit_rows, format_option
+from cloudctl.cli.params import ISO_DATE
+from cloudctl.cli.perform import performs
 
 
 @click.command("demo")
@@ -19,19 +19,15 @@ from cloudctl.cli.output import OutputPath, emit_json, emit_rows, format_option,
 @click.option("--as-of", type=ISO_DATE, default=None, help="Date of the report's figures (default: today).")
 @click.option("--seed", type=int, default=None, help="Seed of the generated history (default: the fixed one).")
 @format_option()
-@pass_app
-@requires("demo.load")
+@performs("cloudctl.coverage.actions:DEMO", progress="demo")
 @creates_store
-def demo(app: AppContext, out: Path, as_of: date | None, seed: int | None, fmt: str) -> None:
+def demo(app: AppContext, result: Any, fmt: str) -> None:
     """Load the shipped divisions, generate a deterministic link history whose coverage on 2015-05-31
     reproduces the published national figures, set demo targets and write a report."""
-    from cloudctl.coverage.demo import DEFAULT_SEED, SNAPSHOT, run_demo
+    from cloudctl.coverage.demo import SNAPSHOT
     from cloudctl.coverage.report.sources import CoverageSource
 
-    today = date.today()
-    with progress_bar("demo", total=4) as advance:
-        result = run_demo(app.store, app.actor, out, today=today, as_of=as_of,
-                          seed=DEFAULT_SEED if seed is None else seed, progress=advance)
+    out = Path(click.get_current_context().params["out"])
     snap = CoverageSource(app.store, SNAPSHOT).rollup(None)
     report_levels = {lv["level"]: lv for lv in result.report["levels"]}
     rows = []

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import requires
-from cloudctl.cli.output import emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.perform import performs, read_only
 
 if TYPE_CHECKING:
     from cloudctl.divisions.importer import ImportResult
@@ -24,19 +24,13 @@ def divisions() -> None:
 @divisions.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @format_option()
-@pass_app
-@requires("divisions.import")
-def import_cmd(app: AppContext, paths: tuple[str, ...], fmt: str) -> None:
+@performs("cloudctl.divisions.actions:IMPORT_DIVISIONS", progress="importing divisions")
+def import_cmd(app: AppContext, result: ImportResult, fmt: str) -> None:
     """Import official division CSV files (plain or .gz), all-or-nothing.
 
     PATH... are provinces/cities/areas/streets/villages files (told apart by their header),
     in any order. Re-importing is idempotent; renamed divisions keep their old names.
     """
-    from cloudctl.divisions.importer import import_division_files
-
-    store, actor = app.store, app.actor
-    with progress_bar("importing divisions") as advance:
-        result = import_division_files(store, list(paths), actor, progress=advance)
     emit_import_result(result, fmt)
 
 
@@ -56,6 +50,7 @@ def emit_import_result(result: ImportResult, fmt: str) -> None:
 @click.argument("code")
 @format_option()
 @pass_app
+@read_only
 def show_cmd(app: AppContext, code: str, fmt: str) -> None:
     """One division: its path from the province down, counts below it, earlier names."""
     from cloudctl.divisions.registry import children_counts, division_path, name_history
@@ -89,6 +84,7 @@ def show_cmd(app: AppContext, code: str, fmt: str) -> None:
 @click.option("--level", "level", metavar="LEVEL", help="Only this level (province..village or 1..5).")
 @format_option()
 @pass_app
+@read_only
 def search_cmd(app: AppContext, text: str, limit: int, level: str | None, fmt: str) -> None:
     """Find divisions by part of their name or by code prefix."""
     from cloudctl.divisions.codes import level_number
@@ -107,6 +103,7 @@ def search_cmd(app: AppContext, text: str, limit: int, level: str | None, fmt: s
 @divisions.command("kinds")
 @format_option()
 @pass_app
+@read_only
 def kinds_cmd(app: AppContext, fmt: str) -> None:
     """The kinds a division can have (for --exclude-kind) and how many the store holds."""
     from cloudctl.divisions.kinds import KIND_DESCRIPTIONS, KINDS

@@ -13,14 +13,15 @@ from typing import Any
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import requires
 from cloudctl.cli.output import OUTPUT_FILE, emit_json, emit_rows, format_option
+from cloudctl.cli.params import ISO_DATE
+from cloudctl.cli.perform import performs, read_only
 
-DATE = click.DateTime(formats=["%Y-%m-%d"])
 
+def _at(value: dt.date | None) -> dt.date:
+    from cloudctl import clock
 
-def _at(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.datetime.now(dt.UTC).date()
+    return value or clock.today()
 
 
 def _load(source: str, *, validate: bool = True) -> Any:
@@ -43,8 +44,8 @@ def _semantics(source: str) -> Any:
     return build_semantics(_load(source))
 
 
-at_option = click.option("--at", "at", type=DATE, metavar="YYYY-MM-DD",
-                         help="Evaluate on this date (publications expire). Default: today (UTC).")
+at_option = click.option("--at", "at", type=ISO_DATE, metavar="YYYY-MM-DD",
+                         help="Evaluate on this date (publications expire). Default: today in the configured zone.")
 
 
 @click.group()
@@ -58,6 +59,7 @@ def gateway() -> None:
 @gateway.command()
 @click.argument("source", metavar="FILE")
 @format_option()
+@read_only
 def check(source: str, fmt: str) -> None:
     """Validate a policy file: addresses, zones, ports, references, names, interfaces."""
     from cloudctl.errors import InputError
@@ -90,6 +92,7 @@ def check(source: str, fmt: str) -> None:
               help="Report publications expiring within this many days.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any publication is shadowed, redundant or in conflict.")
 @format_option()
+@read_only
 def analyze(source: str, at: dt.datetime | None, expiring_days: int, strict: bool, fmt: str) -> None:
     """Shadowed, redundant and conflicting publications, expiry, and the isolation matrix."""
     from cloudctl.errors import OperationFailed
@@ -120,6 +123,7 @@ def analyze(source: str, at: dt.datetime | None, expiring_days: int, strict: boo
 @click.option("--port", required=True, type=int, help="Destination port.")
 @at_option
 @format_option()
+@read_only
 def query(source: str, src: str, dst: str, proto: str, port: int, at: dt.datetime | None, fmt: str) -> None:
     """Would the gateway allow this connection, and which publication or rule decides."""
     from cloudctl.gateway.query import query_flow
@@ -138,6 +142,7 @@ def query(source: str, src: str, dst: str, proto: str, port: int, at: dt.datetim
 @click.argument("new", metavar="NEW")
 @at_option
 @format_option()
+@read_only
 def diff(old: str, new: str, at: dt.datetime | None, fmt: str) -> None:
     """Flows whose verdict changes from OLD to NEW, per publication and department egress."""
     from cloudctl.gateway.diff import diff_policies
@@ -153,7 +158,8 @@ def diff(old: str, new: str, at: dt.datetime | None, fmt: str) -> None:
 @click.argument("source", metavar="FILE")
 @click.option("-o", "--output", type=OUTPUT_FILE, help="Write the ruleset here (default: stdout).")
 @at_option
-def compile_cmd(source: str, output: Any, at: dt.datetime | None) -> None:
+@read_only
+def compile_cmd(source: str, output: Any, at: dt.date | None) -> None:
     """The nftables ruleset (one `nft -f` file replacing table inet cloudctl_gw atomically)."""
     from cloudctl.gateway.compile import compile_ruleset
 
@@ -177,15 +183,9 @@ def compile_cmd(source: str, output: Any, at: dt.datetime | None) -> None:
 @click.option("--approval-policy", default="gateway", show_default=True,
               help="Approval policy for the publication requests (see `cloudctl request`).")
 @format_option()
-@pass_app
-@requires("gateway.import")
-def import_cmd(app: AppContext, source: str, approval_policy: str, fmt: str) -> None:
+@performs("cloudctl.gateway.actions:IMPORT_POLICY")
+def import_cmd(app: AppContext, result: Any, fmt: str) -> None:
     """Store a policy; each new or changed publication goes through parallel approval."""
-    from cloudctl.gateway.policy import load_policy
-    from cloudctl.gateway.stored import import_policy
-
-    result = import_policy(app.store, app.actor, load_policy(source), approval_policy=approval_policy,
-                           source=source)
     rows = ([{"publication": r["name"], "change": "requested", "request": r["request_id"], "status": r["status"]}
              for r in result.requested]
             + [{"publication": n, "change": "unchanged", "request": None, "status": None} for n in result.unchanged]
@@ -197,6 +197,7 @@ def import_cmd(app: AppContext, source: str, approval_policy: str, fmt: str) -> 
 @click.argument("name", metavar="NAME")
 @format_option()
 @pass_app
+@read_only
 def publications(app: AppContext, name: str, fmt: str) -> None:
     """A stored gateway's publications and their approval status (only approved ones take effect)."""
     from cloudctl.gateway.stored import list_publications

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.params import ISO_DATE
+from cloudctl.cli.perform import performs, read_only
 from cloudctl.cli.run import host_progress
 
 if TYPE_CHECKING:
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 
 
 def _at_option():  # type: ignore[no-untyped-def]
-    return click.option("--at", "at", type=click.DateTime(formats=["%Y-%m-%d"]),
-                        help="Evaluate expiry on this date (default: today, UTC).")
+    return click.option("--at", "at", type=ISO_DATE,
+                        help="Evaluate expiry on this date (default: today in the configured zone).")
 
 
 def _emit(outcome: Outcome, fmt: str) -> None:
@@ -49,37 +50,26 @@ def _emit(outcome: Outcome, fmt: str) -> None:
 
 @click.command()
 @click.argument("name_or_file", metavar="NAME|FILE")
-@click.option("--confirm-within", type=click.IntRange(min=0), default=120, show_default=True,
+@click.option("--confirm-within", type=click.IntRange(min=0, max=86400), default=120, show_default=True,
               help="Seconds before the gateway rolls back unless confirmed (0: no timer, confirm at once).")
 @click.option("--check", is_flag=True, help="Dry run: upload and `nft -c` on the gateway, apply nothing.")
 @_at_option()
 @format_option()
-@pass_app
-@requires("gateway.deploy")
-def deploy(app: AppContext, name_or_file: str, confirm_within: int, check: bool, at,  # type: ignore[no-untyped-def]
-           fmt: str) -> None:
+@performs("cloudctl.gateway.actions:DEPLOY",
+          progress=lambda raw: host_progress("gateway-apply.yml" + (" (check)" if raw.get("check") else "")))
+def deploy(app: AppContext, result: Outcome, fmt: str) -> None:
     """Compile the policy and apply it on its gateway, commit-confirmed."""
-    from cloudctl.gateway.deploy import deploy_gateway
-
-    with host_progress("gateway-apply.yml" + (" (check)" if check else "")) as listener:
-        outcome = deploy_gateway(app.store, app.actor, name_or_file, confirm_within=confirm_within,
-                                 at=at.date() if at else None, on_host=listener, check=check)
-    _emit(outcome, fmt)
+    _emit(result, fmt)
 
 
 @click.command()
 @click.argument("name")
 @click.option("--deploy-id", help="Confirm only this deploy (refuse if another one is pending).")
 @format_option()
-@pass_app
-@requires("gateway.confirm")
-def confirm(app: AppContext, name: str, deploy_id: str | None, fmt: str) -> None:
+@performs("cloudctl.gateway.actions:CONFIRM", progress=lambda raw: host_progress("gateway-confirm.yml"))
+def confirm(app: AppContext, result: Outcome, fmt: str) -> None:
     """Keep the pending ruleset on gateway NAME: stop its rollback timer."""
-    from cloudctl.gateway.deploy import confirm_gateway
-
-    with host_progress("gateway-confirm.yml") as listener:
-        outcome = confirm_gateway(app.store, app.actor, name, deploy_id=deploy_id, on_host=listener)
-    _emit(outcome, fmt)
+    _emit(result, fmt)
 
 
 @click.command()
@@ -87,12 +77,13 @@ def confirm(app: AppContext, name: str, deploy_id: str | None, fmt: str) -> None
 @_at_option()
 @format_option()
 @pass_app
+@read_only
 def verify(app: AppContext, name_or_file: str, at, fmt: str) -> None:  # type: ignore[no-untyped-def]
     """Compare the running ruleset with the compiled policy; show per-publication counters."""
     from cloudctl.gateway.deploy import verify_gateway
 
     with host_progress("gateway-facts.yml") as listener:
-        outcome = verify_gateway(app.store, app.actor, name_or_file, at=at.date() if at else None, on_host=listener)
+        outcome = verify_gateway(app.store, app.actor, name_or_file, at=at or app.clock.today(), on_host=listener)
     _emit(outcome, fmt)
 
 
@@ -101,6 +92,7 @@ def verify(app: AppContext, name_or_file: str, at, fmt: str) -> None:  # type: i
 @click.option("--limit", type=int, default=50, show_default=True, help="Newest N records (0 = all).")
 @format_option()
 @pass_app
+@read_only
 def history(app: AppContext, name: str | None, limit: int, fmt: str) -> None:
     """Deploys, confirms and verifies recorded for gateway NAME (all gateways without NAME)."""
     from cloudctl.gateway.deploy import list_deploys

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from cloudctl.cli.context import AppContext, creates_store, pass_app
-from cloudctl.cli.guard import requires
-from cloudctl.cli.output import emit_json, format_option, progress_bar
+from cloudctl.cli.context import AppContext, creates_store
+from cloudctl.cli.output import emit_json, format_option
+from cloudctl.cli.perform import performs
 
 
 @click.command("init")
 @format_option()
-@pass_app
-@requires("store.init")
+@performs("cloudctl.divisions.actions:INIT_STORE", progress="loading shipped divisions")
 @creates_store
-def init(app: AppContext, fmt: str) -> None:
+def init(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Create or upgrade the store, then load the shipped divisions (provinces → townships).
 
     Safe to rerun: the schema is migrated to the newest version and the divisions are
@@ -24,18 +25,12 @@ def init(app: AppContext, fmt: str) -> None:
     from sqlalchemy.engine import make_url
 
     from cloudctl.cli.divisions import emit_import_result
-    from cloudctl.divisions.registry import level_counts
-    from cloudctl.divisions.shipped import load_shipped_divisions
 
-    store, actor = app.store, app.actor  # opening the store migrates it
-    with progress_bar("loading shipped divisions") as advance:
-        result = load_shipped_divisions(store, actor, progress=advance)
-    with store.connect() as conn:
-        stored = level_counts(conn)
-    where = make_url(store.url).render_as_string(hide_password=True)
+    imported, stored = result["import"], result["stored"]
+    where = make_url(app.store.url).render_as_string(hide_password=True)
     if fmt == "json":
-        emit_json({"store": where, "import": result.to_json(), "stored": stored})
+        emit_json({"store": where, "import": imported.to_json(), "stored": stored})
         return
-    emit_import_result(result, fmt)
+    emit_import_result(imported, fmt)
     if fmt == "table":
         click.echo(f"store {where}: " + ", ".join(f"{n} {level}" for level, n in stored.items()), err=True)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import click
 
+from cloudctl.automation import actions as automation
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import requires
 from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.perform import performs, read_only, yes_option
 
 
 @click.group(invoke_without_command=True)
@@ -18,6 +19,7 @@ from cloudctl.cli.output import emit_json, emit_rows, format_option
 @click.option("--host", "host_name", metavar="HOST", help="Print one host's variables as JSON.")
 @pass_app
 @click.pass_context
+@read_only
 def inventory(ctx: click.Context, app: AppContext, list_all: bool, host_name: str | None) -> None:
     """Ansible dynamic inventory built from the store (groups: gateways, agents, province_XX,
     prefecture_XXXX, county_XXXXXX)."""
@@ -32,7 +34,8 @@ def inventory(ctx: click.Context, app: AppContext, list_all: bool, host_name: st
     emit_json(data if list_all else data["_meta"]["hostvars"].get(host_name, {}))
 
 
-def _parse_vars(pairs: tuple[str, ...]) -> dict[str, object]:
+def parse_vars(pairs: tuple[str, ...] | list[str], field: str = "--var") -> dict[str, object]:
+    """KEY=VALUE pairs, each VALUE read as YAML (through the one document loader)."""
     from cloudctl.errors import InputError
     from cloudctl.inputs.documents import parse_document
 
@@ -40,53 +43,49 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict[str, object]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--var")
+            raise InputError(f"{pair[:60]!r} is not KEY=VALUE", field=field)
         try:
             result[key.strip()] = parse_document(value).data if value else ""
         except InputError as e:
-            raise InputError(f"{key.strip()}: {e.message}", field="--var", hint=e.hint) from None
+            raise InputError(f"{key.strip()}: {e.message}", field=field, hint=e.hint) from None
     return result
+
+
+def _host_inputs(params: dict[str, object]) -> dict[str, object]:
+    return {**{k: v for k, v in params.items() if k not in ("var_pairs", "fmt")},
+            "vars": parse_vars(params.get("var_pairs") or [])}  # type: ignore[arg-type]
 
 
 @inventory.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["gateway", "agent"]), required=True, help="What the host is.")
 @click.option("--address", required=True, help="Management address Ansible connects to (IP or DNS name).")
-@click.option("--port", type=int, default=22, show_default=True, help="SSH port.")
+@click.option("--port", default="22", show_default=True, help="SSH port.")
 @click.option("--user", "ssh_user", default="root", show_default=True, help="SSH user.")
 @click.option("--division", "division_code", help="Division code of the host's location (2-12 digits).")
 @click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE",
               help="Extra Ansible host variable (YAML value); repeatable.")
-@pass_app
-@requires("inventory.host.add")
-def add_cmd(app: AppContext, name: str, role: str, address: str, port: int, ssh_user: str,
-            division_code: str | None, var_pairs: tuple[str, ...]) -> None:
+@performs(automation.ADD_HOST, inputs=_host_inputs,
+          consumes=("name", "role", "address", "port", "ssh_user", "division_code", "var_pairs"))
+def add_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Register (or update) a managed host."""
-    from cloudctl.automation.hosts import register_host
-    from cloudctl.automation.inventory import ManagedHost
-
-    host = ManagedHost(name=name, role=role, address=address, port=port, ssh_user=ssh_user,
-                       division_code=division_code, vars=_parse_vars(var_pairs))
-    outcome = register_host(app.store, app.actor, host)
-    click.echo(f"host {name}: {outcome}", err=True)
+    click.echo(f"host {result['host']}: {result['outcome']}", err=True)
 
 
 @inventory.command("remove")
 @click.argument("name")
-@pass_app
-@requires("inventory.host.remove")
-def remove_cmd(app: AppContext, name: str) -> None:
+@yes_option
+@performs(automation.REMOVE_HOST)
+def remove_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Forget a managed host."""
-    from cloudctl.automation.hosts import remove_host
-
-    remove_host(app.store, app.actor, name)
-    click.echo(f"host {name}: removed", err=True)
+    click.echo(f"host {result['host']}: removed", err=True)
 
 
 @inventory.command("hosts")
 @click.option("--role", type=click.Choice(["gateway", "agent"]), help="Only hosts with this role.")
 @format_option()
 @pass_app
+@read_only
 def hosts_cmd(app: AppContext, role: str | None, fmt: str) -> None:
     """List managed hosts with their groups."""
     from cloudctl.automation.inventory import division_groups, load_hosts

@@ -17,6 +17,7 @@ from cloudctl.cli.context import AppContext
 # `cloudctl --help` lists them without importing any group module.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("cloudctl.cli.init_cmd:init", "Create or upgrade the store and load shipped divisions."),
+    "settings": ("cloudctl.cli.settings:settings", "Store-wide settings (the time zone of 'today')."),
     "demo": ("cloudctl.cli.demo:demo", "Load divisions, generate a link history, write a report."),
     "audit": ("cloudctl.cli.audit:audit", "The hash-chained audit log: list, sign checkpoints, verify."),
     "divisions": ("cloudctl.cli.divisions:divisions", "The five-level division registry."),

@@ -8,6 +8,7 @@ import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import OUTPUT_DIR, emit_rows, format_option
+from cloudctl.cli.perform import read_only
 
 
 @click.group()
@@ -22,6 +23,7 @@ def monitoring() -> None:
               metavar="HOST:PORT", help="Where `cloudctl serve` listens (repeatable).")
 @format_option()
 @pass_app
+@read_only
 def targets_cmd(app: AppContext, out_dir: Path, api: tuple[str, ...], fmt: str) -> None:
     """Write cloudctl-api.json and cloudctl-agents.json for Prometheus file_sd."""
     from cloudctl.metrics.targets import build_targets, write_targets
@@ -34,6 +36,7 @@ def targets_cmd(app: AppContext, out_dir: Path, api: tuple[str, ...], fmt: str) 
 
 @monitoring.command("metrics")
 @pass_app
+@read_only
 def metrics_cmd(app: AppContext) -> None:
     """Print the exposition /metrics serves (e.g. to pipe into `promtool check metrics`)."""
     from cloudctl.metrics import Exposition

@@ -56,47 +56,16 @@ class RowId(_ValueType):
 
 
 class JsonObject(_ValueType):
-    """A JSON object given inline, or @FILE (read through the one document loader)."""
+    """A JSON object given inline, or @FILE (YAML or JSON), read through the one document loader."""
 
     name = "JSON|@FILE"
 
     def parse(self, value: str, field: str) -> dict[str, Any]:
-        from cloudctl.errors import InputError
+        from cloudctl.inputs.documents import load_document, parse_document
 
-        data = read_document(value[1:]) if value.startswith("@") else parse_json(value, f"--{field}")
-        if not isinstance(data, dict):
-            raise InputError("must be a JSON object", field=field)
-        return data
-
-
-def parse_json(text: str, field: str) -> Any:
-    import json
-
-    from cloudctl.errors import InputError
-
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(f"not JSON: {e.msg} (line {e.lineno}, column {e.colno})", field=field) from None
-
-
-def read_document(path: str) -> Any:
-    """A YAML or JSON file as data (file:line:column errors)."""
-    import yaml
-
-    from cloudctl.errors import InputError
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", file=path) from None
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text: {e.reason}", file=path) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(f"not valid YAML/JSON: {getattr(e, 'problem', e)}", file=path,
-                         line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None) from None
+        if value.startswith("@"):
+            return load_document(value[1:], what=f"--{field} file").mapping(field)
+        return parse_document(value, file=f"--{field}", format="json").mapping(field)
 
 
 ISO_DATE = IsoDate()
@@ -104,3 +73,4 @@ DURATION = Duration()
 ROW_ID = RowId()
 JSON_OBJECT = JsonObject()
 LEVEL_CHOICE = click.Choice(list(LEVEL_NAMES))
+

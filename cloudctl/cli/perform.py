@@ -19,8 +19,10 @@ the option that carries it (`--division`, not `division_code`). Read-only comman
 from __future__ import annotations
 
 import functools
+import importlib
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -33,6 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 ACTION_ATTR = "__cloudctl_action__"
 READ_ONLY_ATTR = "__cloudctl_read_only__"
 BOOTSTRAP_ATTR = "__cloudctl_bootstrap__"
+SERVICE_ATTR = "__cloudctl_service__"
 ADAPTER_PARAMS = ("yes", "cloud_name")
 
 
@@ -87,10 +90,14 @@ def _flag_names(command: click.Command) -> dict[str, str]:
     return out
 
 
+Progress = str | Callable[[dict[str, Any]], AbstractContextManager[Any]] | None
+
+
 def run_action(app: AppContext, action: Action[Any], raw: dict[str, Any], *, yes: bool = False,
-               cloud_name: str | None = None, progress: str | None = None) -> Any:
+               cloud_name: str | None = None, progress: Progress = None) -> Any:
     """perform() for this command line; errors name the options the operator typed. PROGRESS labels a
-    progress bar (on a terminal) that the action advances."""
+    progress bar (on a terminal) that the action advances, or builds another live view from the raw
+    inputs (e.g. the per-host table of a playbook run); the action receives what it yields as ctx.progress."""
     from cloudctl.action import perform
     from cloudctl.cli.output import progress_bar
     from cloudctl.errors import InputError
@@ -99,7 +106,8 @@ def run_action(app: AppContext, action: Action[Any], raw: dict[str, Any], *, yes
     try:
         if progress is None:
             return perform(ctx, action, raw)
-        with progress_bar(progress) as advance:
+        view = progress_bar(progress) if isinstance(progress, str) else progress(raw)
+        with view as advance:
             ctx.progress = advance
             return perform(ctx, action, raw)
     except InputError as e:
@@ -112,9 +120,17 @@ def run_action(app: AppContext, action: Action[Any], raw: dict[str, Any], *, yes
         raise
 
 
-def performs(action: Action[Any], *, inputs: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-             consumes: tuple[str, ...] = (), progress: str | None = None) -> Callable[[F], F]:
-    """Make a click command an adapter over ACTION (see the module doc).
+def resolve(action: Action[Any] | str) -> Action[Any]:
+    """An action, or its "module:NAME" reference imported now (command modules stay light to import)."""
+    if isinstance(action, str):
+        module, _, name = action.partition(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    return action
+
+
+def performs(ref: Action[Any] | str, *, inputs: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+             consumes: tuple[str, ...] = (), progress: Progress = None) -> Callable[[F], F]:
+    """Make a click command an adapter over the action REF (an Action, or "module:NAME"; see the module doc).
 
     `inputs` builds the raw inputs from the parameters when they are not the fields themselves
     (e.g. a file to load, or fixed fields of a shortcut command); `consumes` names the parameters
@@ -126,6 +142,7 @@ def performs(action: Action[Any], *, inputs: Callable[[dict[str, Any]], dict[str
         def wrapper(**params: Any) -> Any:
             from cloudctl.cli.context import AppContext
 
+            action = resolve(ref)
             app = click.get_current_context().find_object(AppContext)
             if app is None:  # invoked outside the cloudctl root group (a bug, not a user error)
                 raise RuntimeError(f"{action.name}: no AppContext on the click context")
@@ -137,7 +154,7 @@ def performs(action: Action[Any], *, inputs: Callable[[dict[str, Any]], dict[str
                                 cloud_name=rest.pop("cloud_name", None), progress=progress)
             return func(app, result, **rest)
 
-        setattr(wrapper, ACTION_ATTR, action)
+        setattr(wrapper, ACTION_ATTR, ref)
         return wrapper  # type: ignore[return-value]
 
     return decorate
@@ -161,8 +178,16 @@ def bootstrap_only(func: F) -> F:
     return func
 
 
+def service(func: F) -> F:
+    """Mark a long-running process (`serve`, `agent run`): it changes the store only through the actions its
+    callers ask for, each authorized on its own (the API's routes), or not at all (an agent's local state)."""
+    setattr(func, SERVICE_ATTR, True)
+    return func
+
+
 def action_of(command: click.Command) -> Action[Any] | None:
-    return getattr(command.callback, ACTION_ATTR, None)
+    ref = getattr(command.callback, ACTION_ATTR, None)
+    return None if ref is None else resolve(ref)
 
 
 def is_read_only(command: click.Command) -> bool:
@@ -171,3 +196,7 @@ def is_read_only(command: click.Command) -> bool:
 
 def is_bootstrap(command: click.Command) -> bool:
     return bool(getattr(command.callback, BOOTSTRAP_ATTR, False))
+
+
+def is_service(command: click.Command) -> bool:
+    return bool(getattr(command.callback, SERVICE_ATTR, False))

@@ -6,6 +6,7 @@ import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_rows, format_option
+from cloudctl.cli.perform import read_only
 
 
 @click.group()
@@ -15,6 +16,7 @@ def power() -> None:
 
 @power.command("list")
 @format_option()
+@read_only
 def list_cmd(fmt: str) -> None:
     """Print the whole power list (no store needed)."""
     from cloudctl.power import POWER_LIST
@@ -29,6 +31,7 @@ def list_cmd(fmt: str) -> None:
 @click.option("--region", help="Region (division code) scope.")
 @format_option()
 @pass_app
+@read_only
 def check_cmd(app: AppContext, permission: str, dept: str | None, region: str | None, fmt: str) -> None:
     """Would the current operator be allowed PERMISSION? (Reads only; records nothing.)"""
     from cloudctl.power import Scope, decide

@@ -172,9 +172,9 @@ def policy() -> None:
 
 
 def _policy_file(params: dict[str, Any]) -> dict[str, Any]:
-    from cloudctl.cli.params import read_document
+    from cloudctl.inputs.documents import load_document
 
-    return {"document": read_document(params["path"]), "source": params["path"]}
+    return {"document": load_document(params["path"], what="approval policy"), "source": params["path"]}
 
 
 @policy.command("set")

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import requires
+from cloudctl.cli.context import AppContext
 from cloudctl.cli.output import emit_json, emit_rows, format_option
+from cloudctl.cli.perform import performs
 
 if TYPE_CHECKING:
     from cloudctl.automation.results import HostResult, PlaybookResult
@@ -87,6 +87,19 @@ def exit_for(result: PlaybookResult) -> None:
     raise OperationFailed(f"{result.playbook} failed{': ' + result.error if result.error else ''}{where}")
 
 
+def _run_inputs(params: dict[str, Any]) -> dict[str, Any]:
+    from cloudctl.cli.inventory import parse_vars
+
+    return {**{k: v for k, v in params.items() if k in ("playbook", "limit", "check", "inventory_path", "forks")},
+            "extravars": parse_vars(params.get("extra_pairs") or [], "--extra-var")}
+
+
+def _run_view(raw: dict[str, Any]) -> Any:
+    from pathlib import Path
+
+    return host_progress(f"{Path(raw['playbook']).name}{' (check)' if raw.get('check') else ''}")
+
+
 @click.command()
 @click.argument("playbook")
 @click.option("--limit", "-l", help="Only these hosts or groups (Ansible pattern, e.g. province_11,gw1).")
@@ -97,30 +110,9 @@ def exit_for(result: PlaybookResult) -> None:
               help="Extra variable (YAML value); repeatable.")
 @click.option("--forks", type=click.IntRange(1, 100), default=10, show_default=True, help="Hosts in parallel.")
 @format_option()
-@pass_app
-@requires("run.playbook")
-def run(app: AppContext, playbook: str, limit: str | None, check: bool, inventory_path: str | None,
-        extra_pairs: tuple[str, ...], forks: int, fmt: str) -> None:
+@performs("cloudctl.automation.actions:RUN_PLAYBOOK", inputs=_run_inputs, progress=_run_view,
+          consumes=("playbook", "limit", "check", "inventory_path", "extra_pairs", "forks"))
+def run(app: AppContext, result: PlaybookResult, fmt: str) -> None:
     """Run PLAYBOOK (a path, or a name under playbooks/ such as `site`) on the inventory."""
-    from cloudctl.automation.runner import RunSettings, resolve_playbook, run_playbook
-    from cloudctl.cli.inventory import _parse_vars
-
-    path = resolve_playbook(playbook)
-    extravars = _parse_vars(extra_pairs)
-    if inventory_path:
-        inventory: Any = inventory_path
-    else:
-        from cloudctl.automation.inventory import inventory_from_store
-
-        with app.store.connect() as conn:
-            inventory = inventory_from_store(conn)
-        if not inventory["_meta"]["hostvars"]:
-            from cloudctl.errors import InputError
-
-            raise InputError("the inventory is empty", hint="register hosts with `cloudctl inventory add`, "
-                                                            "or pass -i INVENTORY")
-    with host_progress(f"{path.name}{' (check)' if check else ''}") as listener:
-        result = run_playbook(path, inventory, limit=limit, check=check, extravars=extravars,
-                              settings=RunSettings(forks=forks), on_host=listener)
     emit_playbook_result(result, fmt)
     exit_for(result)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.guard import requires
+from cloudctl.cli.context import AppContext
 from cloudctl.cli.output import emit_rows, format_option
+from cloudctl.cli.perform import performs, service
 
 _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -37,8 +38,12 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Serve Swagger UI at /docs and ReDoc at /redoc (from the package, nothing fetched from outside).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
+@click.option("--cloud", "cloud_name", envvar="CLOUDCTL_CLOUD", metavar="NAME",
+              help="Cloud in clouds.yaml for applying approved requests (env CLOUDCTL_CLOUD, else OS_CLOUD).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_key: Path | None,
+@service
+def serve(ctx: click.Context, cloud_name: str | None, host: str, port: int, tls_cert: Path | None,
+          tls_key: Path | None,
           tls_client_ca: Path | None, max_body_bytes: int, rate: float, burst: int, heartbeat_interval: float,
           metrics_bucket: float, audit_verify_interval: float, workers: int, keep_alive: float, docs: bool,
           log_level: str) -> None:
@@ -54,10 +59,12 @@ def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_k
     import uvicorn
 
     from cloudctl.api.app import ApiSettings, create_app
+    from cloudctl.config import timezone_override
 
     settings = ApiSettings(max_body_bytes=max_body_bytes, rate_per_second=rate, rate_burst=burst,
                            heartbeat_interval_seconds=heartbeat_interval, metrics_bucket_seconds=metrics_bucket,
-                           audit_full_interval_seconds=audit_verify_interval, docs=docs)
+                           audit_full_interval_seconds=audit_verify_interval, docs=docs, cloud=cloud_name,
+                           timezone=timezone_override())
     ssl: dict[str, object] = {}
     if tls_cert:
         ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
@@ -88,25 +95,15 @@ def serve(ctx: click.Context, host: str, port: int, tls_cert: Path | None, tls_k
 @click.option("--ttl", default="30d", show_default=True, help="How long the token stays valid (e.g. 12h, 30d).")
 @click.option("--revoke", "revoke", metavar="TOKEN_ID", help="Revoke one of your tokens (its opt-... id) instead.")
 @format_option()
-@pass_app
-@requires("serve.token")
-def token_cmd(app: AppContext, ttl: str, revoke: str | None, fmt: str) -> None:
+@performs("cloudctl.api.token_actions:TOKEN")
+def token_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Issue an API token for yourself (the --as operator), for votes over HTTP (shown once)."""
-    from datetime import timedelta
-
-    from cloudctl.api.operators import create_operator_token, revoke_operator_token
-    from cloudctl.cli.agent import _duration
-
-    if revoke:
-        revoke_operator_token(app.store, app.actor, revoke)
-        click.echo(f"token {revoke} revoked", err=True)
+    if "revoked" in result:
+        click.echo(f"token {result['revoked']} revoked", err=True)
         return
-
-    token, expires = create_operator_token(app.store, app.actor, timedelta(seconds=_duration(ttl)))
     if fmt == "table":
-        click.echo(token)
-        click.echo(f"token for {app.actor.name}, valid until {expires}; send as `Authorization: Bearer ...`", err=True)
+        click.echo(result["token"])
+        click.echo(f"token for {result['operator']}, valid until {result['expires_at']}; send as "
+                   "`Authorization: Bearer ...`", err=True)
     else:
-        emit_rows([{"operator": app.actor.name, "token": token, "expires_at": expires}],
-                  ["operator", "token", "expires_at"], fmt, json_data={"operator": app.actor.name, "token": token,
-                                                                       "expires_at": expires})
+        emit_rows([result], ["operator", "token", "expires_at"], fmt, json_data=result)

@@ -7,6 +7,7 @@ import click
 from cloudctl.cli.cloud import cloud_option, open_cloud
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import OUTPUT_FILE, emit_rows, format_option
+from cloudctl.cli.perform import read_only
 
 
 @click.group()
@@ -23,6 +24,7 @@ def usage() -> None:
 @cloud_option
 @format_option()
 @pass_app
+@read_only
 def report_cmd(app: AppContext, start_text: str, end_text: str, depts: tuple[str, ...], html_path: str | None,
                cloud_name: str | None, fmt: str) -> None:
     """Per department: servers, vCPU-hours, RAM GB-hours, volumes and GB-hours against quotas."""

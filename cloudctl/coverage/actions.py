@@ -8,7 +8,8 @@ region that holds every row's division (a file spanning two provinces needs a co
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 from sqlalchemy import Connection
@@ -161,5 +162,22 @@ def _set_target(ctx: Context, inputs: SetTarget) -> Target:
 
 SET_TARGET = Action("coverage.target.set", SetTarget, _set_target, scope=_target_scope)
 
-ACTIONS = (IMPORT_LINKS, ADD_LINK, RETIRE_LINK, SET_TARGET)
+# ---- demo ---------------------------------------------------------------------------------
+
+class Demo(Inputs):
+    out: Path = Path("coverage_reports") / "demo"
+    as_of: IsoDate | None = None
+    seed: int | None = Field(None, ge=0, le=2**31)
+
+
+def _demo(ctx: Context, inputs: Demo) -> Any:
+    from cloudctl.coverage.demo import DEFAULT_SEED, run_demo
+
+    return run_demo(ctx.store, ctx.actor, inputs.out, today=ctx.clock.today(), as_of=inputs.as_of,
+                    seed=DEFAULT_SEED if inputs.seed is None else inputs.seed, progress=ctx.progress)
+
+
+DEMO = Action("demo.load", Demo, _demo)
+
+ACTIONS = (IMPORT_LINKS, ADD_LINK, RETIRE_LINK, SET_TARGET, DEMO)
 

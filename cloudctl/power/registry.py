@@ -35,6 +35,7 @@ D, R, DR = ("dept",), ("region",), ("dept", "region")
 POWER_LIST: tuple[Permission, ...] = (
     # store and divisions
     Permission("store.init", "cloudctl init", "create or upgrade the store and load the shipped divisions"),
+    Permission("settings.set", "cloudctl settings set", "change a store-wide setting (the time zone of 'today')"),
     Permission("demo.load", "cloudctl demo", "load divisions and generate a demonstration link history"),
     Permission("divisions.import", "cloudctl divisions import", "import an official division code file"),
     Permission("audit.checkpoint", "cloudctl audit checkpoint", "sign the audit chain's head (store + external file)"),
@@ -87,6 +88,9 @@ POWER_LIST: tuple[Permission, ...] = (
     # agents
     Permission("agent.enroll", "cloudctl agent enroll", "enrol a probe agent", R),
     Permission("agent.revoke", "cloudctl agent revoke", "revoke a probe agent's credentials", R),
+    Permission("agent.probe.add", "cloudctl agent probe add", "add a probe the agents of a division run", R),
+    Permission("agent.probe.remove", "cloudctl agent probe remove", "remove a probe", R),
+    Permission("agent.probe.import", "cloudctl agent probe import", "add or update probes from a file (bulk)", R),
     # the central API
     Permission("serve.token", "cloudctl serve token", "issue or revoke one's own API token (votes over HTTP)"),
 )

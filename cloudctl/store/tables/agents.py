@@ -66,6 +66,7 @@ agent_probe = Table(
     Column("count", Integer, nullable=False, server_default="3"),  # packets per round
     Column("timeout_s", Float, nullable=False, server_default="2"),
     Index("ix_agent_probe_division_code", "division_code"),
+    Index("ux_agent_probe_division_name", "division_code", "name", unique=True),
 )
 
 # Operators' API tokens (approvers voting over HTTP): SHA-256 only, like agent credentials.
