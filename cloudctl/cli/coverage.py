@@ -152,7 +152,6 @@ def target_group() -> None:
 @click.option("--by", "by", type=ISO_DATE, required=True, help="Deadline YYYY-MM-DD.")
 @region_option
 @performs(coverage_actions.SET_TARGET)
-@read_only
 def target_set_cmd(app: AppContext, result: Any) -> None:
     """Create or replace the target for a level (and region)."""
     click.echo(f"target set: {result.level} {pct(result.ratio)} by {result.by.isoformat()} for "

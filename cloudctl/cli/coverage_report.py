@@ -84,7 +84,7 @@ def report(app: AppContext, as_of: date | None, region: str | None, out: Path | 
     """Write a coverage report: index.html (+ a page per child region), coverage.json/.csv/.md, plan.csv."""
     from cloudctl.coverage.report import ReportOptions, build_report, write_report
 
-    as_of = as_of or date.today()
+    as_of = as_of or app.clock.today()
     if out is None:
         from cloudctl.inputs.paths import check_output_dir
 

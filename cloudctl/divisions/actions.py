@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cloudctl.action import Action, Context, Inputs
 
@@ -32,6 +32,18 @@ INIT_STORE = Action("store.init", NoInputs, _init)
 
 class ImportDivisions(Inputs):
     paths: list[str] = Field(min_length=1, max_length=10)
+
+    @field_validator("paths")
+    @classmethod
+    def _readable(cls, paths: list[str]) -> list[str]:
+        """Every file must be there and readable before anyone is asked (its rows are checked on import, all or
+        nothing, with file:line errors)."""
+        import os
+
+        for p in paths:
+            if not os.path.isfile(p) or not os.access(p, os.R_OK):
+                raise ValueError(f"{p}: no such readable file")
+        return paths
 
 
 def _import(ctx: Context, inputs: ImportDivisions) -> Any:

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from sqlalchemy import Connection
 
 from cloudctl.action import Action, Context, Inputs
-from cloudctl.errors import NotFoundError
+from cloudctl.errors import InputError, NotFoundError
 from cloudctl.fields import ShortName, Text
 from cloudctl.ipam import allocate as ops
 from cloudctl.ipam import records
 
-Cidr = str
+
+def _cidr(text: str) -> str:
+    from cloudctl.ipam.space import parse_block
+
+    try:
+        parse_block(text)
+    except InputError as e:
+        raise ValueError(f"{e.message} ({e.hint})" if e.hint else e.message) from None
+    return text
+
+
+def _pool_name(name: str) -> str:
+    if not ops.NAME_RE.match(name):
+        raise ValueError("letters, digits, '.', '_', ':' and '-', at most 100 characters")
+    return name
+
+
+Cidr = Annotated[str, Field(max_length=64), AfterValidator(_cidr)]
+PoolRef = Annotated[str, Field(max_length=100), AfterValidator(_pool_name)]
 
 
 class AddPool(Inputs):
-    cidr: Cidr = Field(max_length=64)
-    name: ShortName
-    parent: ShortName | None = None
+    cidr: Cidr
+    name: PoolRef
+    parent: PoolRef | None = None
     description: Text | None = None
 
 
@@ -38,7 +56,7 @@ ADD_POOL = Action("ipam.pool.add", AddPool, _add_pool, scope=_parent_exists)
 
 
 class PoolName(Inputs):
-    name: ShortName
+    name: PoolRef
 
 
 def _pool_exists(conn: Connection, inputs: PoolName) -> None:
@@ -56,7 +74,7 @@ REMOVE_POOL = Action("ipam.pool.remove", PoolName, _remove_pool, scope=_pool_exi
 
 
 class Allocate(Inputs):
-    pool_name: ShortName
+    pool_name: PoolRef
     length: int = Field(ge=1, le=128)
     owner: ShortName
     note: Text | None = None
@@ -75,8 +93,8 @@ ALLOCATE = Action("ipam.allocate", Allocate, _allocate, scope=_allocation_pool)
 
 
 class Reserve(Inputs):
-    cidr: Cidr = Field(max_length=64)
-    pool_name: ShortName | None = None
+    cidr: Cidr
+    pool_name: PoolRef | None = None
     reason: Text
 
 
@@ -90,7 +108,7 @@ RESERVE = Action("ipam.reserve", Reserve, _reserve)
 
 class Release(Inputs):
     owner: ShortName | None = None
-    prefix: Cidr | None = Field(None, max_length=64)
+    prefix: Cidr | None = None
     dry_run: bool = False
 
     @model_validator(mode="after")
