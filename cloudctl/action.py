@@ -115,7 +115,7 @@ def input_error(e: ValidationError) -> InputError:
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     ctx = first.get("ctx") or {}
     more = f" (and {e.error_count() - 1} more problems)" if e.error_count() > 1 else ""
-    return InputError(message + more, field=where, hint=ctx.get("hint") if isinstance(ctx, dict) else None)
+    return InputError(message + more, field=where, hint=(ctx.get("hint") or None) if isinstance(ctx, dict) else None)
 
 
 def validate(action: Action[In], raw: Mapping[str, Any] | In) -> In:

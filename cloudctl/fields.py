@@ -17,8 +17,13 @@ from cloudctl import values
 from cloudctl.errors import InputError
 
 
+def problem(message: str, hint: str | None = None) -> PydanticCustomError:
+    """A validation error carrying a hint (raise it from a field validator)."""
+    return PydanticCustomError("cloudctl_value", "{message}", {"message": message, "hint": hint or ""})
+
+
 def _problem(e: InputError) -> PydanticCustomError:
-    return PydanticCustomError("cloudctl_value", "{message}", {"message": e.message, "hint": e.hint or ""})
+    return problem(e.message, e.hint)
 
 
 def _check(parse: Callable[[Any, str], Any], *, passthrough: tuple[type, ...] = ()) -> Callable[[Any, Any], Any]:

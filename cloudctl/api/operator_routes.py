@@ -7,8 +7,6 @@ too). Each route names its action in the OpenAPI document (`x-cloudctl-permissio
 walk every route and prove it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Annotated, Any
 

@@ -71,7 +71,7 @@ def _extend_scope(conn: Connection, inputs: Extend) -> Scope | None:
     if row is None or row.state != "warned":
         raise NotFoundError(f"no warned idle resource {inputs.resource_id!r}", field="resource_id",
                             hint="cloudctl idle list shows warned resources")
-    return Scope(dept=row.dept) if row.dept else None
+    return dept_scope(conn, row.dept, "resource_id", active=False) if row.dept else None
 
 
 def _extend(ctx: Context, inputs: Extend) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from sqlalchemy import Connection
 
 from cloudctl.action import Action, Context, Inputs
@@ -20,7 +20,7 @@ from cloudctl.coverage import targets as target_store
 from cloudctl.coverage.model import Target
 from cloudctl.divisions.codes import CODE_LENGTHS, LEVEL_NAMES
 from cloudctl.errors import ConflictError, NotFoundError
-from cloudctl.fields import DivisionCode, IsoDate, Name
+from cloudctl.fields import DivisionCode, IsoDate, Name, problem
 from cloudctl.power.roles import Scope
 
 LinkType = Literal["fiber", "mstp", "sdh", "vpn", "wireless", "satellite"]
@@ -141,9 +141,17 @@ RETIRE_LINK = Action("links.retire", RetireLink, _retire, scope=_retire_scope,
 
 class SetTarget(Inputs):
     level: Literal[LEVEL_NAMES]  # type: ignore[valid-type]
-    ratio: float = Field(gt=0, le=1, allow_inf_nan=False, description="0 < R <= 1 (0.9 for 90 %)")
+    ratio: float = Field(allow_inf_nan=False, description="0 < R <= 1 (0.9 for 90 %)")
     by: IsoDate
     region: DivisionCode | None = None
+
+    @field_validator("ratio")
+    @classmethod
+    def _a_ratio(cls, ratio: float) -> float:
+        if not 0 < ratio <= 1:
+            hint = f"write {ratio / 100:g} for {ratio:g} %" if 1 < ratio <= 100 else "above 0 and at most 1"
+            raise problem(f"ratio must be above 0 and at most 1, got {ratio:g}", hint)
+        return ratio
 
     def target(self) -> Target:
         return Target(self.level, self.ratio, self.by, self.region)

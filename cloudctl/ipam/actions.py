@@ -10,8 +10,16 @@ from sqlalchemy import Connection
 from cloudctl.action import Action, Context, Inputs
 from cloudctl.errors import InputError, NotFoundError
 from cloudctl.fields import ShortName, Text
-from cloudctl.ipam import allocate as ops
 from cloudctl.ipam import records
+from cloudctl.ipam.allocate import (
+    NAME_RE,
+    allocate,
+    create_pool,
+    delete_pool,
+    release_by_prefix,
+    release_owner,
+    reserve_prefix,
+)
 
 
 def _cidr(text: str) -> str:
@@ -25,7 +33,7 @@ def _cidr(text: str) -> str:
 
 
 def _pool_name(name: str) -> str:
-    if not ops.NAME_RE.match(name):
+    if not NAME_RE.match(name):
         raise ValueError("letters, digits, '.', '_', ':' and '-', at most 100 characters")
     return name
 
@@ -48,7 +56,7 @@ def _parent_exists(conn: Connection, inputs: AddPool) -> None:
 
 def _add_pool(ctx: Context, inputs: AddPool) -> dict[str, Any]:
     with ctx.store.begin() as conn:
-        created = ops.create_pool(conn, inputs.cidr, inputs.name, inputs.parent, ctx.actor, inputs.description)
+        created = create_pool(conn, inputs.cidr, inputs.name, inputs.parent, ctx.actor, inputs.description)
     return created.summary(inputs.parent)
 
 
@@ -66,7 +74,7 @@ def _pool_exists(conn: Connection, inputs: PoolName) -> None:
 
 def _remove_pool(ctx: Context, inputs: PoolName) -> records.Pool:
     with ctx.store.begin() as conn:
-        return ops.delete_pool(conn, inputs.name, ctx.actor)
+        return delete_pool(conn, inputs.name, ctx.actor)
 
 
 REMOVE_POOL = Action("ipam.pool.remove", PoolName, _remove_pool, scope=_pool_exists,
@@ -86,7 +94,7 @@ def _allocation_pool(conn: Connection, inputs: Allocate) -> None:
 
 def _allocate(ctx: Context, inputs: Allocate) -> records.Allocation:
     with ctx.store.begin() as conn:
-        return ops.allocate(conn, inputs.pool_name, inputs.length, inputs.owner, ctx.actor, inputs.note)
+        return allocate(conn, inputs.pool_name, inputs.length, inputs.owner, ctx.actor, inputs.note)
 
 
 ALLOCATE = Action("ipam.allocate", Allocate, _allocate, scope=_allocation_pool)
@@ -100,7 +108,7 @@ class Reserve(Inputs):
 
 def _reserve(ctx: Context, inputs: Reserve) -> records.Allocation:
     with ctx.store.begin() as conn:
-        return ops.reserve_prefix(conn, inputs.cidr, ctx.actor, inputs.pool_name, inputs.reason)
+        return reserve_prefix(conn, inputs.cidr, ctx.actor, inputs.pool_name, inputs.reason)
 
 
 RESERVE = Action("ipam.reserve", Reserve, _reserve)
@@ -136,9 +144,9 @@ def _release(ctx: Context, inputs: Release) -> tuple[records.Allocation, bool]:
             assert found is not None  # checked by the scope step
             return found, False
         if inputs.owner is not None:
-            released = ops.release_owner(conn, inputs.owner, ctx.actor)
+            released = release_owner(conn, inputs.owner, ctx.actor)
         else:
-            released = ops.release_by_prefix(conn, inputs.prefix or "", ctx.actor)
+            released = release_by_prefix(conn, inputs.prefix or "", ctx.actor)
     assert released is not None
     return released, True
 

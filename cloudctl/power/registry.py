@@ -75,8 +75,8 @@ POWER_LIST: tuple[Permission, ...] = (
     Permission("role.grant", "cloudctl role grant", "grant a role to an operator (optionally scoped)"),
     Permission("role.revoke", "cloudctl role revoke", "revoke a role from an operator"),
     # showback and idle resources
-    Permission("idle.reclaim", "cloudctl idle reclaim", "warn about, then reclaim idle resources", D),
-    Permission("idle.extend", "cloudctl idle extend", "extend the grace period of an idle resource", D),
+    Permission("idle.reclaim", "cloudctl idle reclaim", "warn about, then reclaim idle resources", DR),
+    Permission("idle.extend", "cloudctl idle extend", "extend the grace period of an idle resource", DR),
     # gateways and automation
     Permission("gateway.deploy", "cloudctl gateway deploy", "deploy an isolation gateway policy"),
     Permission("gateway.confirm", "cloudctl gateway confirm", "confirm a deployed gateway policy"),

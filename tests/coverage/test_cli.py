@@ -107,7 +107,7 @@ def test_links_import_error_exits_2_and_imports_nothing(sqlite_url: str, tmp_pat
         r = run_cli("--db", sqlite_url, "links", "import", str(f), "--format", "json")
         assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["unchanged"] == 1
-    r = run_cli("--db", sqlite_url, "links", "retire", "A", "--on", "2020-01-01")
+    r = run_cli("--db", sqlite_url, "links", "retire", "A", "--on", "2020-01-01", "--yes")
     assert r.returncode == 0, r.stderr
     listed = json.loads(run_cli("--db", sqlite_url, "links", "list", "--active-on", "2020-01-01",
                                 "--format", "json").stdout)

@@ -79,7 +79,7 @@ def test_a_failed_host_is_a_result_and_exit_3(lab: LabContext) -> None:
         assert by_host["ag1"]["status"] in ("ok", "changed") and by_host["ag2"]["status"] in ("ok", "changed")
         assert "ghost" in out.stderr  # the error names the failed host
     finally:
-        assert lab.cli("inventory", "remove", "ghost").returncode == 0
+        assert lab.cli("inventory", "remove", "ghost", "--yes").returncode == 0
 
 
 def test_inventory_add_rejects_bad_input(lab: LabContext) -> None:

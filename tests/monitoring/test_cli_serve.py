@@ -46,8 +46,8 @@ def test_enroll_list_revoke(db: str) -> None:
     listed = json.loads(_cli(db, "agent", "list", "--format", "json").stdout)
     assert [(a["agent_id"], a["state"]) for a in listed if a["agent_id"] == data["agent_id"]] == [
         (data["agent_id"], "pending")]
-    assert _cli(db, "agent", "revoke", data["agent_id"]).returncode == 0
-    again = _cli(db, "agent", "revoke", data["agent_id"])
+    assert _cli(db, "agent", "revoke", data["agent_id"], "--yes").returncode == 0
+    again = _cli(db, "agent", "revoke", data["agent_id"], "--yes")
     assert again.returncode == 1 and "already revoked" in again.stderr
     log = json.loads(_cli(db, "audit", "log", "--format", "json", "--object-type", "agent").stdout)
     assert [e["action"] for e in log] == ["revoke", "enrol", "enrol"] and log[0]["actor"] == "alice"
