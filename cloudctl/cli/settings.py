@@ -26,8 +26,7 @@ def show_cmd(app: AppContext, fmt: str) -> None:
     """Every setting with its value, and the zone this process uses."""
     from cloudctl.settings import get_settings
 
-    with app.store.connect() as conn:
-        values = get_settings(conn)
+    values = get_settings(app.store)
     rows = [{"key": k, "value": v} for k, v in values.items()]
     rows.append({"key": "timezone (this process)", "value": str(app.clock.zone)})
     emit_rows(rows, ["key", "value"], fmt, json_data={**values, "effective_timezone": str(app.clock.zone)})
@@ -36,7 +35,7 @@ def show_cmd(app: AppContext, fmt: str) -> None:
 @settings.command("set")
 @click.argument("key")
 @click.argument("value")
-@performs("cloudctl.settings:SET_SETTING")
+@performs("cloudctl.settings_actions:SET_SETTING")
 def set_cmd(app: AppContext, result: dict[str, Any]) -> None:
     """Set KEY to VALUE (timezone: an IANA zone name such as Asia/Shanghai or Asia/Urumqi)."""
     click.echo(f"{result['key']} = {result['value']}" + ("" if result["changed"] else " (unchanged)"))

@@ -100,6 +100,11 @@ def _files(s: Seeded) -> None:
     (t / "bad-probes.yaml").write_text(yaml.safe_dump([{"division": TOWNSHIP, "name": "p2", "kind": "tcp",
                                                         "target": "192.0.2.1", "link": "L-11-1"}]), encoding="utf-8")
     (t / "bad-gateway.yaml").write_text("gateway: {name: gw-x}\n", encoding="utf-8")
+    from cloudctl.audit.keys import generate_key
+
+    generate_key(t / "audit.key")
+    (t / "open.key").write_bytes((t / "audit.key").read_bytes())
+    (t / "open.key").chmod(0o644)  # readable by others: refused like ssh refuses such a key
 
 
 @pytest.fixture

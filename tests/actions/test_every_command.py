@@ -114,6 +114,10 @@ SAMPLES: dict[str, tuple[Args, Args | None]] = {
     "cloudctl agent probe import": (lambda s: [str(s.tmp / "probes.yaml")],
                                     lambda s: [str(s.tmp / "bad-probes.yaml")]),
     "cloudctl serve token": (lambda s: [], lambda s: ["--ttl", "9999999999d"]),
+    "cloudctl audit checkpoint": (lambda s: ["--key", str(s.tmp / "audit.key"), "--checkpoint-file",
+                                             str(s.tmp / "checkpoints.jsonl")],
+                                  lambda s: ["--key", str(s.tmp / "open.key"), "--checkpoint-file",
+                                             str(s.tmp / "checkpoints.jsonl")]),
 }
 
 
