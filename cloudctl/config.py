@@ -43,6 +43,11 @@ def resolve_actor(flag: str | None) -> str:
         return f"uid:{os.getuid()}"
 
 
+def cloud_name(flag: str | None) -> str | None:
+    """The cloud in clouds.yaml: --cloud, else CLOUDCTL_CLOUD, else OpenStack's own OS_CLOUD."""
+    return flag or os.environ.get("CLOUDCTL_CLOUD") or os.environ.get("OS_CLOUD") or None
+
+
 def timezone_override() -> str | None:
     """CLOUDCTL_TZ: the time zone of "today" for this process, over the store's `timezone` setting."""
     return os.environ.get("CLOUDCTL_TZ") or None

@@ -21,8 +21,9 @@ def cloud_option(f):  # type: ignore[no-untyped-def]
 
 def open_cloud(name: str | None, workers: int = 8):  # type: ignore[no-untyped-def]
     from cloudctl.cloud.openstack_adapter import OpenStackCloud, resolve_cloud
+    from cloudctl.config import cloud_name
 
-    return OpenStackCloud(resolve_cloud(name), workers=workers)
+    return OpenStackCloud(resolve_cloud(cloud_name(name)), workers=workers)
 
 
 @click.group()

@@ -74,8 +74,9 @@ def action_context(app: AppContext, *, yes: bool = False, cloud_name: str | None
 
     def cloud() -> Any:
         from cloudctl.cloud.openstack_adapter import OpenStackCloud, resolve_cloud
+        from cloudctl.config import cloud_name as resolve_name
 
-        return OpenStackCloud(resolve_cloud(cloud_name))
+        return OpenStackCloud(resolve_cloud(resolve_name(cloud_name)))
 
     return Context(store=app.store, actor=app.actor, clock=app.clock, cloud=cloud,
                    confirmation=CliConfirmation(yes))

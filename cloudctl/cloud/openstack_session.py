@@ -9,7 +9,6 @@ duplicates a resource.
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import threading
@@ -30,8 +29,8 @@ SDK_NET_ATTR = {"network": "networks", "subnet": "subnets", "router": "routers",
 UNIFIED_KEYS = {"vcpus": "class:VCPU", "ram": "class:MEMORY_MB", "instances": "servers"}
 
 
-def resolve_cloud(flag: str | None) -> str:
-    name = flag or os.environ.get("CLOUDCTL_CLOUD") or os.environ.get("OS_CLOUD")
+def resolve_cloud(name: str | None) -> str:
+    """The cloud to use (the CLI and `serve` resolve --cloud, CLOUDCTL_CLOUD, OS_CLOUD: config.cloud_name)."""
     if not name:
         raise InputError("no cloud selected", field="--cloud",
                          hint="pass --cloud NAME (a cloud in clouds.yaml) or set CLOUDCTL_CLOUD")

@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from cloudctl.approvals.kinds import KINDS
 from cloudctl.metrics.context import CollectContext
 from cloudctl.metrics.family import Family
 
@@ -101,12 +102,14 @@ def collect_approvals(ctx: CollectContext) -> list[Family]:
                      "Pending approval requests past their deadline, per kind.", ("kind",))
     counts: dict[tuple[str, str], int] = {}
     late: dict[str, int] = {}
-    for kind, state, n in ctx.conn.execute(text(
+    for stored, state, n in ctx.conn.execute(text(
             "SELECT kind, status, count(*) FROM approval_request GROUP BY kind, status")):
-        counts[(kind, state)] = int(n)
+        kind = stored if stored in KINDS else "other"  # registered kinds only: the label stays bounded
+        counts[(kind, state)] = counts.get((kind, state), 0) + int(n)
         late.setdefault(kind, 0)
-    for kind, deadline in ctx.conn.execute(text(
+    for stored, deadline in ctx.conn.execute(text(
             "SELECT kind, deadline_at FROM approval_request WHERE status = 'pending'")):
+        kind = stored if stored in KINDS else "other"
         if deadline is not None and _epoch(deadline) < ctx.now:
             late[kind] += 1
     for (kind, state), n in sorted(counts.items()):
