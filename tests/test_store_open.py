@@ -39,6 +39,7 @@ STORELESS = {
 # Commands whose input checks need an outside system before the store is opened.
 CHECKED_ELSEWHERE_FIRST = {
     ("request", "server"): "resolves --cloud in clouds.yaml (then flavor and image) first",
+    ("request", "policy", "set"): "the policy file is read and checked before anything else (issue 10's order)",
 }
 # Arguments that get a command past its own input checks to the point where it opens the store.
 ARGS = {

@@ -9,7 +9,6 @@ import click
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 from cloudctl.cli.perform import performs, read_only
-from cloudctl.cloud import actions as cloud_actions
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 
@@ -89,7 +88,7 @@ def plan_cmd(app: AppContext, cloud_name: str | None, only: tuple[str, ...], sta
 @click.option("--stats", is_flag=True, help="Report API calls and time.")
 @click.option("--deep", is_flag=True, help="Also read volume quotas from Cinder (one call per department).")
 @format_option()
-@performs(cloud_actions.APPLY, progress="applying")
+@performs("cloudctl.cloud.actions:APPLY", progress="applying")
 def apply_cmd(app: AppContext, result: dict[str, Any], stats: bool, fmt: str) -> None:
     """Make OpenStack match the store; per-department result; exit 3 when some departments failed."""
     from cloudctl.errors import OperationFailed, PartialFailure
@@ -118,7 +117,7 @@ def apply_cmd(app: AppContext, result: dict[str, Any], stats: bool, fmt: str) ->
 @cloud.command("set")
 @click.argument("key")
 @click.argument("value")
-@performs(cloud_actions.SET_CLOUD_SETTING)
+@performs("cloudctl.cloud.actions:SET_CLOUD_SETTING")
 def set_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Set a cloud setting: external_network, ipam_pool, subnet_length, overcommit_vcpu|ram|disk."""
     click.echo(f"{result['key']} = {result['value']!r}")

@@ -11,7 +11,6 @@ from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, emit_table, format_option
 from cloudctl.cli.params import ISO_DATE, LEVEL_CHOICE
 from cloudctl.cli.perform import performs, read_only
-from cloudctl.coverage import actions as coverage_actions
 
 
 def region_option(f):  # type: ignore[no-untyped-def]
@@ -151,7 +150,7 @@ def target_group() -> None:
 @click.option("--ratio", required=True, help="Target ratio, 0 < R <= 1 (0.9 for 90 %).")
 @click.option("--by", "by", type=ISO_DATE, required=True, help="Deadline YYYY-MM-DD.")
 @region_option
-@performs(coverage_actions.SET_TARGET)
+@performs("cloudctl.coverage.actions:SET_TARGET")
 def target_set_cmd(app: AppContext, result: Any) -> None:
     """Create or replace the target for a level (and region)."""
     click.echo(f"target set: {result.level} {pct(result.ratio)} by {result.by.isoformat()} for "

@@ -9,7 +9,6 @@ import click
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 from cloudctl.cli.perform import performs, read_only, yes_option
-from cloudctl.cloud import actions as cloud_actions
 
 COLUMNS = ["code", "name", "division_code", "status", "cidr", "contact", "created_at"]
 
@@ -25,7 +24,7 @@ def dept() -> None:
 @click.option("--division", required=True, help="Division code of the department's government.")
 @click.option("--contact", help="Contact person / e-mail.")
 @format_option()
-@performs(cloud_actions.CREATE_DEPT)
+@performs("cloudctl.cloud.actions:CREATE_DEPT")
 def create_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Record a department and allocate its subnet from the address plan (default quotas)."""
     if fmt == "json":
@@ -74,7 +73,7 @@ def show_cmd(app: AppContext, code: str, fmt: str) -> None:
 @dept.command("retire")
 @click.argument("code")
 @yes_option
-@performs(cloud_actions.RETIRE_DEPT)
+@performs("cloudctl.cloud.actions:RETIRE_DEPT")
 def retire_cmd(app: AppContext, result: dict[str, Any]) -> None:
     """Retire a department: the next `cloud apply` removes what cloudctl created for it."""
     click.echo(f"department {result['code']} retired; run `cloudctl cloud plan` to see what will be removed")
@@ -89,7 +88,7 @@ def member() -> None:
 @click.argument("code")
 @click.argument("username")
 @click.option("--role", default="member", show_default=True, type=click.Choice(["admin", "member", "reader"]))
-@performs(cloud_actions.ADD_MEMBER)
+@performs("cloudctl.cloud.actions:ADD_MEMBER")
 def member_add(app: AppContext, result: dict[str, Any]) -> None:
     """Add a member (or change the member's role)."""
     click.echo(f"{result['dept']}.{result['user']}: {result['role']}")
@@ -99,7 +98,7 @@ def member_add(app: AppContext, result: dict[str, Any]) -> None:
 @click.argument("code")
 @click.argument("username")
 @yes_option
-@performs(cloud_actions.REMOVE_MEMBER)
+@performs("cloudctl.cloud.actions:REMOVE_MEMBER")
 def member_remove(app: AppContext, result: dict[str, Any]) -> None:
     """Remove a member (the next apply deletes the Keystone user)."""
     click.echo(f"{result['dept']}.{result['user']}: removed")

@@ -10,7 +10,6 @@ from cloudctl.cli.cloud import cloud_option, open_cloud
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_rows, format_option
 from cloudctl.cli.perform import performs, read_only, yes_option
-from cloudctl.cloud_ops import actions as idle_actions
 
 SCAN_COLUMNS = ["kind", "id", "name", "dept", "idle_since", "idle_days", "detail"]
 STEP_COLUMNS = ["op", "kind", "id", "name", "dept", "grace_until", "action", "result"]
@@ -72,7 +71,7 @@ def scan_cmd(app: AppContext, days: int, fip_days: int, depts: tuple[str, ...], 
 @yes_option
 @cloud_option
 @format_option()
-@performs(idle_actions.RECLAIM)
+@performs("cloudctl.cloud_ops.actions:RECLAIM")
 def reclaim_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Run the lifecycle: warn newly idle resources, reclaim those past their grace period, clear the
     ones in use again. Idempotent: a rerun does only what is still due."""
@@ -92,7 +91,7 @@ def reclaim_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
 @click.argument("resource_id", metavar="ID")
 @click.option("--days", type=click.IntRange(min=1, max=3650), required=True, help="Days added to the grace period.")
 @format_option()
-@performs(idle_actions.EXTEND)
+@performs("cloudctl.cloud_ops.actions:EXTEND")
 def extend_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Give a warned resource more time before it is reclaimed."""
     emit_rows([result], ["id", "kind", "dept", "grace_until"], fmt, json_data=result)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import click
 
-from cloudctl.automation import actions as automation
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 from cloudctl.cli.perform import performs, read_only, yes_option
@@ -65,7 +64,7 @@ def _host_inputs(params: dict[str, object]) -> dict[str, object]:
 @click.option("--division", "division_code", help="Division code of the host's location (2-12 digits).")
 @click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE",
               help="Extra Ansible host variable (YAML value); repeatable.")
-@performs(automation.ADD_HOST, inputs=_host_inputs,
+@performs("cloudctl.automation.actions:ADD_HOST", inputs=_host_inputs,
           consumes=("name", "role", "address", "port", "ssh_user", "division_code", "var_pairs"))
 def add_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Register (or update) a managed host."""
@@ -75,7 +74,7 @@ def add_cmd(app: AppContext, result: dict[str, str]) -> None:
 @inventory.command("remove")
 @click.argument("name")
 @yes_option
-@performs(automation.REMOVE_HOST)
+@performs("cloudctl.automation.actions:REMOVE_HOST")
 def remove_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Forget a managed host."""
     click.echo(f"host {result['host']}: removed", err=True)

@@ -9,7 +9,6 @@ import click
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 from cloudctl.cli.perform import performs, read_only, yes_option
-from cloudctl.ipam import actions as ipam_actions
 
 ALLOC_COLUMNS = ["prefix", "pool", "kind", "owner", "note", "created_at", "created_by"]
 
@@ -30,7 +29,7 @@ def pool() -> None:
 @click.option("--parent", metavar="POOL", help="The pool this one is carved from.")
 @click.option("--description", help="Free text shown by `ipam show`.")
 @format_option()
-@performs(ipam_actions.ADD_POOL)
+@performs("cloudctl.ipam.actions:ADD_POOL")
 def pool_add(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Add a pool CIDR named NAME (inside --parent, overlapping none of its siblings)."""
     emit_rows([result], ["name", "cidr", "parent", "description"], fmt, json_data=result)
@@ -39,7 +38,7 @@ def pool_add(app: AppContext, result: dict[str, Any], fmt: str) -> None:
 @pool.command("remove")
 @click.argument("name")
 @yes_option
-@performs(ipam_actions.REMOVE_POOL)
+@performs("cloudctl.ipam.actions:REMOVE_POOL")
 def pool_remove(app: AppContext, result: Any) -> None:
     """Remove an empty pool."""
     click.echo(f"removed pool {result.name} ({result.cidr})", err=True)
@@ -51,7 +50,7 @@ def pool_remove(app: AppContext, result: Any) -> None:
 @click.option("--for", "owner", required=True, metavar="OBJECT", help="Owner key, e.g. dept:health.")
 @click.option("--note", help="Free text kept with the allocation.")
 @format_option()
-@performs(ipam_actions.ALLOCATE)
+@performs("cloudctl.ipam.actions:ALLOCATE")
 def allocate_cmd(app: AppContext, result: Any, fmt: str) -> None:
     """Allocate a prefix by best fit; asking again for the same owner returns the same prefix."""
     _emit_allocations([result.as_row()], fmt, single=True)
@@ -62,7 +61,7 @@ def allocate_cmd(app: AppContext, result: Any, fmt: str) -> None:
 @click.option("--pool", "pool_name", metavar="POOL", help="Pool (default: the deepest pool containing CIDR).")
 @click.option("--reason", required=True, help="Why this range is kept out of allocation.")
 @format_option()
-@performs(ipam_actions.RESERVE)
+@performs("cloudctl.ipam.actions:RESERVE")
 def reserve_cmd(app: AppContext, result: Any, fmt: str) -> None:
     """Reserve a range so it is never allocated (gateways, future growth)."""
     _emit_allocations([result.as_row()], fmt, single=True)
@@ -74,7 +73,7 @@ def reserve_cmd(app: AppContext, result: Any, fmt: str) -> None:
 @yes_option
 @click.option("--dry-run", is_flag=True, help="Show what would be released, change nothing.")
 @format_option()
-@performs(ipam_actions.RELEASE)
+@performs("cloudctl.ipam.actions:RELEASE")
 def release_cmd(app: AppContext, result: Any, fmt: str) -> None:
     """Give a prefix back to its pool (by owner or by prefix)."""
     allocation, released = result

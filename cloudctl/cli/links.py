@@ -10,7 +10,6 @@ from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 from cloudctl.cli.params import ISO_DATE
 from cloudctl.cli.perform import performs, read_only, yes_option
-from cloudctl.coverage import actions as coverage_actions
 from cloudctl.coverage.links import ImportResult, LinkRecord
 
 LINK_TYPE_CHOICE = click.Choice(["fiber", "mstp", "sdh", "vpn", "wireless", "satellite"])
@@ -25,7 +24,7 @@ def links() -> None:
 @links.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 @format_option()
-@performs(coverage_actions.IMPORT_LINKS)
+@performs("cloudctl.coverage.actions:IMPORT_LINKS")
 def import_cmd(app: AppContext, result: ImportResult, fmt: str) -> None:
     """Import FILE.csv (header: link_id,division_code,link_type,bandwidth_mbps,activated_on,retired_on,provider).
 
@@ -49,7 +48,7 @@ def import_cmd(app: AppContext, result: ImportResult, fmt: str) -> None:
 @click.option("--retired", "retired_on", type=ISO_DATE, default=None)
 @click.option("--provider", default=None)
 @format_option()
-@performs(coverage_actions.ADD_LINK)
+@performs("cloudctl.coverage.actions:ADD_LINK")
 def add_cmd(app: AppContext, result: LinkRecord, fmt: str) -> None:
     """Add one link."""
     if fmt == "table":
@@ -63,7 +62,7 @@ def add_cmd(app: AppContext, result: LinkRecord, fmt: str) -> None:
 @click.option("--on", "retired_on", type=ISO_DATE, default=None, help="Retirement date (default: today).")
 @yes_option
 @format_option()
-@performs(coverage_actions.RETIRE_LINK)
+@performs("cloudctl.coverage.actions:RETIRE_LINK")
 def retire_cmd(app: AppContext, result: LinkRecord, fmt: str) -> None:
     """Retire a link: it no longer covers its division from that date on."""
     if fmt == "table":

@@ -8,7 +8,6 @@ from cloudctl.cli.cloud import cloud_option, open_cloud
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_rows, format_option
 from cloudctl.cli.perform import performs, read_only
-from cloudctl.cloud import actions as cloud_actions
 
 COLUMNS = ["resource", "capacity", "overcommit", "sellable", "promised", "used", "headroom", "promised_ratio"]
 
@@ -36,7 +35,7 @@ def show_cmd(app: AppContext, cloud_name: str | None, fmt: str) -> None:
 @click.option("--vcpu", help="vCPU overcommit ratio, e.g. 4.")
 @click.option("--ram", help="RAM overcommit ratio, e.g. 1.5.")
 @click.option("--disk", help="Disk overcommit ratio, e.g. 1.")
-@performs(cloud_actions.SET_OVERCOMMIT)
+@performs("cloudctl.cloud.actions:SET_OVERCOMMIT")
 def overcommit_cmd(app: AppContext, result: dict[str, str]) -> None:
     """Set overcommit ratios (default: each hypervisor's placement allocation ratio)."""
     for key, value in result.items():

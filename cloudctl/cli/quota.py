@@ -10,7 +10,6 @@ from cloudctl.cli.cloud import cloud_option, open_cloud
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_rows, format_option
 from cloudctl.cli.perform import performs, read_only
-from cloudctl.cloud import actions as cloud_actions
 
 QUOTA_FLAGS = ["vcpus", "ram", "instances", "volumes", "gigabytes", "networks", "subnets", "routers", "ports",
                "floating_ips", "security_groups"]
@@ -37,7 +36,7 @@ def _quota_inputs(params: dict[str, Any]) -> dict[str, Any]:
 @click.argument("dept")
 @quota_options
 @cloud_option
-@performs(cloud_actions.SET_QUOTA, inputs=_quota_inputs, consumes=("dept", *QUOTA_FLAGS))
+@performs("cloudctl.cloud.actions:SET_QUOTA", inputs=_quota_inputs, consumes=("dept", *QUOTA_FLAGS))
 def set_cmd(app: AppContext, result: dict[str, int], dept: str) -> None:
     """Set quotas in the store; refused when the pool cannot sell that much. Then `cloud apply`."""
     click.echo(f"{dept}: " + ", ".join(f"{k}={v}" for k, v in result.items())

@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from cloudctl.approvals import actions as approvals
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 from cloudctl.cli.params import JSON_OBJECT, ROW_ID
@@ -39,7 +38,7 @@ def request() -> None:
 @click.option("--region", help="Division code the request is for.")
 @cloud_option
 @format_option()
-@performs(approvals.CREATE_REQUEST)
+@performs("cloudctl.approvals.actions:CREATE_REQUEST")
 def create_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """File a request (applied at once when the policy's size tier approves it)."""
     emit_outcome(result, fmt)
@@ -99,7 +98,7 @@ def show_cmd(app: AppContext, request_id: int, history: bool, fmt: str) -> None:
 @click.option("--reason", help="Why (kept with the vote).")
 @cloud_option
 @format_option()
-@performs(approvals.APPROVE)
+@performs("cloudctl.approvals.actions:APPROVE")
 def approve_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Vote to approve (for yourself and anyone who delegated to you); the deciding vote applies it."""
     emit_outcome(result, fmt)
@@ -109,7 +108,7 @@ def approve_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
 @click.argument("request_id", metavar="ID")
 @click.option("--reason", required=True, help="Why (the requester reads it).")
 @format_option()
-@performs(approvals.REJECT)
+@performs("cloudctl.approvals.actions:REJECT")
 def reject_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Vote to reject: one rejection rejects the request."""
     emit_outcome(result, fmt)
@@ -120,7 +119,7 @@ def reject_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
 @click.option("--reason", help="Why.")
 @yes_option
 @format_option()
-@performs(approvals.WITHDRAW)
+@performs("cloudctl.approvals.actions:WITHDRAW")
 def withdraw_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Withdraw your own pending request."""
     emit_outcome(result, fmt)
@@ -130,7 +129,7 @@ def withdraw_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
 @click.option("--now", "now", metavar="TIME", help="Pretend it is TIME (ISO 8601; for testing policies).")
 @cloud_option
 @format_option()
-@performs(approvals.SWEEP)
+@performs("cloudctl.approvals.actions:SWEEP")
 def sweep_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Escalate overdue requests and apply approved ones (idempotent; safe to run from cron).
 
@@ -156,7 +155,7 @@ def sweep_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
 @click.argument("request_id", metavar="ID")
 @cloud_option
 @format_option()
-@performs(approvals.APPLY)
+@performs("cloudctl.approvals.actions:APPLY")
 def apply_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Apply an approved request now (or retry a failed apply); exit 1 when the apply fails."""
     from cloudctl.errors import OperationFailed
@@ -178,9 +177,9 @@ def _policy_file(params: dict[str, Any]) -> dict[str, Any]:
 
 
 @policy.command("set")
-@click.argument("path", metavar="FILE")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @format_option()
-@performs(approvals.SET_POLICY, inputs=_policy_file, consumes=("path",))
+@performs("cloudctl.approvals.actions:SET_POLICY", inputs=_policy_file, consumes=("path",))
 def policy_set(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Add or replace the policy in a YAML or JSON file."""
     _emit_one(result, fmt)
@@ -207,7 +206,7 @@ def policy_list(app: AppContext, fmt: str) -> None:
 @click.option("--until", "until", required=True, help="End (ISO 8601 date or time, exclusive).")
 @click.option("--from", "start", help="Start (default: now).")
 @format_option()
-@performs(approvals.DELEGATE)
+@performs("cloudctl.approvals.actions:DELEGATE")
 def delegate_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Hand your votes to another operator for a period."""
     _emit_one(result, fmt)

@@ -13,13 +13,13 @@ from typing import Any
 
 import click
 
-from cloudctl.approvals import actions as approvals
 from cloudctl.cli.cloud import cloud_option
 from cloudctl.cli.context import AppContext
 from cloudctl.cli.output import format_option
 from cloudctl.cli.perform import performs
 
 COMMON = ("dept", "policy_name", "title")
+CREATE_REQUEST = "cloudctl.approvals.actions:CREATE_REQUEST"
 
 
 def _request_of(kind: str, fields: tuple[str, ...]) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -38,8 +38,8 @@ def _common(kind: str, fields: tuple[str, ...]):  # type: ignore[no-untyped-def]
             click.option("--title", help="One line for reviewers."),
         ]):
             f = opt(f)
-        return cloud_option(format_option()(performs(approvals.CREATE_REQUEST, inputs=_request_of(kind, fields),
-                                                     consumes=(*fields, *COMMON))(f)))
+        adapter = performs(CREATE_REQUEST, inputs=_request_of(kind, fields), consumes=(*fields, *COMMON))
+        return cloud_option(format_option()(adapter(f)))
 
     return decorate
 

@@ -9,7 +9,6 @@ import click
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, format_option
 from cloudctl.cli.perform import bootstrap_only, performs, read_only, yes_option
-from cloudctl.power import actions as power
 
 
 @click.group()
@@ -23,7 +22,7 @@ def role() -> None:
               help="A permission (repeatable); 'group.*' expands to the registered names now.")
 @click.option("--description", help="What the role is for.")
 @format_option()
-@performs(power.CREATE_ROLE)
+@performs("cloudctl.power.actions:CREATE_ROLE")
 def create_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Create role NAME allowing exactly the given permissions."""
     emit_rows([{**result, "permissions": " ".join(result["permissions"])}], ["role", "permissions", "description"],
@@ -33,7 +32,7 @@ def create_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
 @role.command("delete")
 @click.argument("name")
 @yes_option
-@performs(power.DELETE_ROLE)
+@performs("cloudctl.power.actions:DELETE_ROLE")
 def delete_cmd(app: AppContext, result: dict[str, Any]) -> None:
     """Delete a role nobody holds."""
     click.echo(f"deleted role {result['role']}", err=True)
@@ -45,7 +44,7 @@ def delete_cmd(app: AppContext, result: dict[str, Any]) -> None:
 @click.option("--dept", help="Only for this department.")
 @click.option("--region", help="Only for this region (division code, and everything under it).")
 @format_option()
-@performs(power.GRANT)
+@performs("cloudctl.power.actions:GRANT")
 def grant_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
     """Grant ROLE to OPERATOR (optionally scoped)."""
     emit_rows([result], list(result), fmt, json_data=result)
@@ -57,7 +56,7 @@ def grant_cmd(app: AppContext, result: dict[str, Any], fmt: str) -> None:
 @click.option("--dept", help="The department scope of the grant.")
 @click.option("--region", help="The region scope of the grant.")
 @yes_option
-@performs(power.REVOKE)
+@performs("cloudctl.power.actions:REVOKE")
 def revoke_cmd(app: AppContext, result: dict[str, Any]) -> None:
     """Revoke ROLE (in that scope) from OPERATOR."""
     click.echo(f"revoked {result['role']} ({result['scope']}) from {result['operator']}", err=True)

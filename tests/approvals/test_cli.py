@@ -48,7 +48,7 @@ def test_request_flow_and_denial(db: str, run_cli, tmp_path: Path) -> None:  # t
     rid = str(json.loads(r.out)["id"])
     r = run_cli("--as", "alice", "request", "create", "--kind", "quota-increase", "--region", "11",
                 "--payload", "{bad json", "--policy", "standard")
-    assert r.code == 2 and "--payload" in r.err and "not JSON" in r.err
+    assert r.code == 2 and "--payload" in r.err and "JSON" in r.err
 
     pending = json.loads(run_cli("--as", "fin-a", "request", "list", "--to-review", "--format", "json").out)
     assert [p["id"] for p in pending] == [int(rid)]

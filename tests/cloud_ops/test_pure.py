@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cloudctl.approvals.kinds import KINDS
 from cloudctl.cloud_ops.idle import IdlePolicy, extended_grace, lifecycle, scan
-from cloudctl.cloud_ops.requests import normalise_payload
 from cloudctl.cloud_ops.showback import showback
 from cloudctl.errors import InputError
 
@@ -82,10 +82,12 @@ def test_showback_quota_unlimited_and_volumes_created_inside_period() -> None:
 
 
 def test_server_payload_gets_size_fields_from_flavor() -> None:
-    out = normalise_payload("server", {"flavor": "m1.tiny", "image": "img", "count": 3},
-                            flavor={"vcpus": 2, "ram": 512})
+    server = KINDS["server"]
+    out = server.normalise(server.parse({"flavor": "m1.tiny", "image": "img", "count": 3}), {"vcpus": 2, "ram": 512})
     assert out == {"flavor": "m1.tiny", "image": "img", "count": 3, "instances": 3, "vcpus": 6, "ram": 1536}
-    with pytest.raises(InputError, match="payload field 'count'"):
-        normalise_payload("volume", {"size_gb": 1, "count": 0})
-    with pytest.raises(InputError, match="unknown quota 'cpus'"):
-        normalise_payload("quota-increase", {"cpus": 1})
+    with pytest.raises(InputError) as e:
+        KINDS["volume"].parse({"size_gb": 1, "count": 0})
+    assert e.value.field == "payload.count"
+    with pytest.raises(InputError) as e:
+        KINDS["quota-increase"].parse({"cpus": 1})
+    assert e.value.field == "payload.cpus"

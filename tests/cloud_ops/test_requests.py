@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cloudctl.approvals import apply_approved, apply_request, cast_vote, set_policy, show_request
+from cloudctl.action import Context
+from cloudctl.approvals import cast_vote, set_policy, show_request
+from cloudctl.approvals.appliers import apply_approved, apply_request
 from cloudctl.audit import Actor
 from cloudctl.cloud.departments import show_department
 from cloudctl.cloud_ops import requests as resource_requests
@@ -22,7 +24,18 @@ pytestmark = pytest.mark.openstack
 POLICY = {"name": "res", "deadline": "48h",
           "groups": [{"name": "finance", "members": ["fin"], "rule": "any"},
                      {"name": "ops", "members": ["ops1", "ops2"], "rule": "all"}],
-          "auto_approve": {"max": {"vcpus": 2, "ram": 2048, "instances": 2, "gigabytes": 10}}}
+          "auto_approve": {"kinds": ["quota-increase", "server", "volume"],
+                           "max": {"vcpus": 2, "ram": 2048, "instances": 2, "gigabytes": 10}}}
+
+
+def _ctx(d: Dept) -> Context:
+    return Context(store=d.store, actor=ACTOR, cloud=lambda: d.cloud)
+
+
+def _appliers() -> dict:
+    from cloudctl.wiring import appliers
+
+    return appliers()
 
 
 def test_auto_approved_quota_and_servers_are_applied_and_bigger_ones_wait_for_votes(applied_dept: Dept,
@@ -37,10 +50,9 @@ def test_auto_approved_quota_and_servers_are_applied_and_bigger_ones_wait_for_vo
     from cloudctl.approvals import create_request
 
     with d.store.begin() as c:
-        small = create_request(c, ACTOR, kind="quota-increase", payload=resource_requests.normalise_payload(
-            "quota-increase", {"vcpus": 2}), policy="res", dept=d.code)
+        small = create_request(c, ACTOR, kind="quota-increase", payload={"vcpus": 2}, policy="res", dept=d.code)
     assert small["status"] == "approved"
-    out = apply_request(d.store, small["id"], ACTOR)
+    out = apply_request(_ctx(d), _appliers(), small["id"])
     assert out and out["apply_status"] == "ok", out
     assert conn.compute.get_quota_set(d.project_id).cores == before["vcpus"] + 2
     # a retried apply (e.g. after a lost answer) does not add twice
@@ -50,16 +62,15 @@ def test_auto_approved_quota_and_servers_are_applied_and_bigger_ones_wait_for_vo
 
     # above the tier: pending until every group's rule holds, then applied by the sweep's hook
     with d.store.begin() as c:
-        big = create_request(c, ACTOR, kind="volume", payload=resource_requests.normalise_payload(
-            "volume", {"size_gb": 6, "count": 2}), policy="res", dept=d.code)
+        big = create_request(c, ACTOR, kind="volume", payload={"size_gb": 6, "count": 2}, policy="res", dept=d.code)
     assert big["status"] == "pending"
     for who in ("fin", "ops1"):
         with d.store.begin() as c:
             cast_vote(c, Actor(who, "pytest"), big["id"], "approve", "ok")
-    assert apply_approved(d.store, ACTOR) == []  # ops2 has not voted: nothing to apply
+    assert apply_approved(_ctx(d), _appliers()) == []  # ops2 has not voted: nothing to apply
     with d.store.begin() as c:
         assert cast_vote(c, Actor("ops2", "pytest"), big["id"], "approve", "ok")["status"] == "approved"
-    applied = apply_approved(d.store, ACTOR)
+    applied = apply_approved(_ctx(d), _appliers())
     assert [(a["id"], a["apply_status"]) for a in applied] == [(big["id"], "ok")], applied
     vols = sorted((v.name, v.size, v.status) for v in conn.block_storage.volumes(all_projects=True,
                                                                                    project_id=d.project_id))
@@ -79,16 +90,16 @@ def test_server_request_creates_active_servers_on_the_department_network(applied
     d = applied_dept
     with d.store.begin() as c:
         set_policy(c, POLICY, ACTOR)
-    flavor = CloudOps(d.cloud).find_flavor("m1.tiny")
-    payload = resource_requests.prepare("server", {"flavor": "m1.tiny", "image": "cloudctl-test-raw", "count": 2},
-                                        d.cloud)
-    assert payload["vcpus"] == 2 * flavor["vcpus"] and payload["ram"] == 2 * flavor["ram"]
+    flavor = resource_requests.find_flavor(d.cloud, "m1.tiny")
+    assert flavor == CloudOps(d.cloud).find_flavor("m1.tiny")
     from cloudctl.approvals import create_request
 
     with d.store.begin() as c:
-        req = create_request(c, ACTOR, kind="server", payload=payload, policy="res", dept=d.code)
+        req = create_request(c, ACTOR, kind="server", payload={"flavor": "m1.tiny", "image": "cloudctl-test-raw",
+                                                               "count": 2}, policy="res", dept=d.code, flavor=flavor)
     assert req["status"] == "approved"  # 2 x m1.tiny is inside the tier
-    out = apply_request(d.store, req["id"], ACTOR)
+    assert req["payload"]["vcpus"] == 2 * flavor["vcpus"] and req["payload"]["ram"] == 2 * flavor["ram"]
+    out = apply_request(_ctx(d), _appliers(), req["id"])
     assert out and out["apply_status"] == "ok", out
     conn = admin_conn()
     servers = list(conn.compute.servers(all_projects=True, project_id=d.project_id))

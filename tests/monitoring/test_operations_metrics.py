@@ -19,11 +19,12 @@ ROWS = [
     "INSERT INTO cloud_usage VALUES ('health', 'vcpus', 19), ('health', 'ram', 1024)",
     "INSERT INTO approval_request (id, kind, title, requester, payload, policy_name, policy, status, created_at, "
     "deadline_at) VALUES "
-    "(1, 'resource', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2026-01-01T00:00:00+00:00'), "
-    "(2, 'resource', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2027-01-01T00:00:00+00:00'), "
-    "(3, 'resource', 't', 'r', '{}', 'p', '{}', 'approved', 'x', '2026-01-01T00:00:00+00:00'), "
-    "(4, 'publication', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2027-01-01T00:00:00+00:00'), "
-    "(5, 'publication', 't', 'r', '{}', 'p', '{}', 'approved', 'x', '2026-01-01T00:00:00+00:00')",
+    "(1, 'quota-increase', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2026-01-01T00:00:00+00:00'), "
+    "(2, 'quota-increase', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2027-01-01T00:00:00+00:00'), "
+    "(3, 'quota-increase', 't', 'r', '{}', 'p', '{}', 'approved', 'x', '2026-01-01T00:00:00+00:00'), "
+    "(4, 'gateway-publication', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2027-01-01T00:00:00+00:00'), "
+    "(5, 'gateway-publication', 't', 'r', '{}', 'p', '{}', 'approved', 'x', '2026-01-01T00:00:00+00:00'), "
+    "(6, 'free text from an old store', 't', 'r', '{}', 'p', '{}', 'pending', 'x', '2026-01-01T00:00:00+00:00')",
     "INSERT INTO gateway_publication (gateway, position, name, body, request_id, updated_at) VALUES "
     "('gw-1', 1, 'a', '{}', 4, 'x'), ('gw-1', 2, 'b', '{}', 5, 'x'), ('gw-2', 1, 'c', '{}', 5, 'x')",
     "INSERT INTO gateway_deploy (id, gateway, host, action, status, drift_items, at, actor) VALUES "
@@ -48,9 +49,12 @@ def test_operations_metrics_from_their_tables(seeded_sqlite) -> None:  # type: i
     assert {x["gateway"]: v for x, v in s["cloudctl_gateway_drift"]} == {"gw-1": 0, "gw-2": 1}  # latest verify
     assert {x["gateway"]: v for x, v in s["cloudctl_gateway_drift_items"]} == {"gw-1": 0, "gw-2": 2}
     req = {(x["kind"], x["state"]): v for x, v in s["cloudctl_approval_requests"]}
-    assert req == {("resource", "pending"): 2, ("resource", "approved"): 1, ("publication", "pending"): 1,
-                   ("publication", "approved"): 1}
-    assert {x["kind"]: v for x, v in s["cloudctl_approval_requests_overdue"]} == {"resource": 1, "publication": 0}
+    # the kind label takes only registered kinds: anything else is "other", so the label stays bounded
+    assert req == {("quota-increase", "pending"): 2, ("quota-increase", "approved"): 1,
+                   ("gateway-publication", "pending"): 1, ("gateway-publication", "approved"): 1,
+                   ("other", "pending"): 1}
+    assert {x["kind"]: v for x, v in s["cloudctl_approval_requests_overdue"]} == {
+        "quota-increase": 1, "gateway-publication": 0, "other": 1}
     assert all(v == 1.0 for _, v in s["cloudctl_collector_success"])
 
 
