@@ -109,7 +109,7 @@ def check_name(value: object, field: str, *, max_len: int = MAX_NAME, required: 
     if not isinstance(value, str):
         raise InputError(f"must be text, not {type(value).__name__}", field=field)
     if len(value) > max_len:
-        raise InputError(f"is {len(value)} characters long", field=field, hint=f"at most {max_len}")
+        raise InputError(f"is {len(value):,} characters long", field=field, hint=f"at most {max_len:,}")
     bad = control_character(value)
     if bad is not None:
         raise InputError(f"contains the control character U+{ord(bad):04X}", field=field,

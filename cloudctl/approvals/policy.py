@@ -186,7 +186,7 @@ def parse_policy(raw: Any, source: str | None = None) -> Policy:
         raise _err("a policy must be a mapping", "(top)", source)
     unknown = set(raw) - {"name", "deadline", "groups", "escalation", "auto_approve"}
     if unknown:
-        raise _err(f"unknown keys: {', '.join(sorted(map(str, unknown)))[:200]}", "(top)", source,
+        raise _err(f"unknown keys: {', '.join(sorted(map(str, unknown)))[:200]}", sorted(map(str, unknown))[0], source,
                    hint="allowed: name, deadline, groups, escalation, auto_approve")
     name = raw.get("name")
     if not isinstance(name, str) or not NAME_RE.match(name):

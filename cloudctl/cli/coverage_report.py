@@ -13,22 +13,9 @@ import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import OUTPUT_DIR, emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.params import ISO_DATE
 from cloudctl.cli.perform import read_only
 
-
-class _IsoDate(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date YYYY-MM-DD", param, ctx)
-
-
-ISO_DATE = _IsoDate()
 LEVELS = ("province", "prefecture", "county", "township", "village")
 
 

@@ -60,13 +60,8 @@ class ImportLinks(Inputs):
 
 
 def _import_scope(conn: Connection, inputs: ImportLinks) -> Scope | None:
+    link_store.check_divisions(conn, [r for _, r in inputs.records], inputs.path, [n for n, _ in inputs.records])
     codes = sorted({r.division_code for _, r in inputs.records})
-    missing = link_store.missing_divisions(conn, codes)
-    if missing:
-        line = next(n for n, r in inputs.records if r.division_code in missing)
-        raise NotFoundError(f"no division with code {sorted(missing)[0]!r} ({len(missing)} unknown codes)",
-                            file=inputs.path, line=line, field="division_code",
-                            hint="import the divisions first: cloudctl divisions import FILE")
     region = common_region(codes)
     return Scope(region=region) if region else None
 

@@ -197,6 +197,18 @@ def _normal(r: Sequence[Any]) -> tuple[Any, ...]:
     return (r[0], r[1], r[2], float(r[3]), iso(r[4]), iso(r[5]), r[6])
 
 
+def check_divisions(conn: Connection, records: Sequence[LinkRecord], source: str,
+                    lines: Sequence[int] | None = None) -> None:
+    """Every record's division must be in the registry: InputError at the first unknown one (file:line:column)."""
+    missing = missing_divisions(conn, (r.division_code for r in records))
+    if missing:
+        i = next(i for i, r in enumerate(records) if r.division_code in missing)
+        raise InputError(f"unknown division code {records[i].division_code!r} ({len(missing)} unknown in all)",
+                         file=source if lines else None, line=lines[i] if lines else None,
+                         column=COLUMNS.index("division_code") + 1 if lines else None, field="division_code",
+                         hint="import the divisions first (`cloudctl divisions import`), or fix the code")
+
+
 def upsert_links(conn: Connection, records: Sequence[LinkRecord], actor: Actor, *,
                  source: str = "bulk", lines: Sequence[int] | None = None) -> ImportResult:
     """Insert or update links by link_id inside the caller's transaction; one audit record.
@@ -215,13 +227,7 @@ def upsert_links(conn: Connection, records: Sequence[LinkRecord], actor: Actor, 
         dup = next(i for i, x in enumerate(ids) if x in seen or seen.add(x))  # type: ignore[func-returns-value]
         raise InputError(f"duplicate link_id {ids[dup]!r}", file=source if lines else None,
                          line=lines[dup] if lines else None, field="link_id")
-    missing = missing_divisions(conn, (r.division_code for r in records))
-    if missing:
-        i = next(i for i, r in enumerate(records) if r.division_code in missing)
-        raise InputError(f"unknown division code {records[i].division_code!r} ({len(missing)} unknown in all)",
-                         file=source if lines else None, line=lines[i] if lines else None,
-                         column=COLUMNS.index("division_code") + 1 if lines else None, field="division_code",
-                         hint="import the divisions first (`cloudctl divisions import`), or fix the code")
+    check_divisions(conn, records, source, lines)
     existing = _existing(conn, [r.link_id for r in records])
     rows = [_db_row(conn, rec) for rec in records]
     changed = [row for row in rows if row[0] not in existing] if not existing else \

@@ -61,7 +61,7 @@ def test_delegate_votes_for_active_delegators_once() -> None:
     ({"groups": [{"name": "g", "members": ["a"], "rule": "most"}]}, "groups[0].rule"),
     ({"groups": [{"name": "g", "members": []}]}, "groups[0].members"),
     ({"deadline": "soon"}, "deadline"),
-    ({"colour": "red"}, "(top)"),
+    ({"colour": "red"}, "colour"),
     ({"deadline": "99999999999d"}, "deadline"),
     ({"groups": [{"name": "g", "members": ["x" * 10_000]}]}, "groups[0].members[0]"),
     ({"groups": [{"name": "g", "members": ["a\x1b[31m"]}]}, "groups[0].members[0]"),
