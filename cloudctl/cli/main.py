@@ -86,9 +86,21 @@ def cli(ctx: click.Context, db: str | None, actor: str | None, debug: bool) -> N
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the CLI and map errors to exit codes."""
+    """Console entry point: run the CLI and map errors to exit codes.
+
+    Called without argv it is the process itself (the console script, `python -m cloudctl`):
+    once the command is done, the objects alive are frozen (gc.freeze) so that the interpreter's
+    final collection does not walk them all again on the way out; atexit handlers and module
+    teardown still run. With numpy loaded that saves tens of milliseconds per command. Tests that
+    call main(argv) in-process keep their collector as it was."""
     from cloudctl.cli.context import handle_errors
 
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("CLOUDCTL_DEBUG"))
-    with handle_errors(debug):
-        cli.main(args=argv, prog_name="cloudctl", standalone_mode=False)
+    try:
+        with handle_errors(debug):
+            cli.main(args=argv, prog_name="cloudctl", standalone_mode=False)
+    finally:
+        if argv is None:
+            import gc
+
+            gc.freeze()
