@@ -222,6 +222,10 @@ def main() -> int:
     finally:
         if pg:
             pg.remove()
+        if not args.workdir:
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
     print(f"\n{args.agents:,} agents, {args.seconds:.0f} s per run, wrk -t{args.threads} -c{args.connections}; "
           f"load after: {Path('/proc/loadavg').read_text().strip()}\n")
     print(render(rows))
