@@ -18,6 +18,7 @@ from typing import Any
 
 from cloudctl.api.ingest import CredentialRejected, Heartbeat, HeartbeatOutcome, apply_heartbeats
 from cloudctl.api.registry import AgentRecord
+from cloudctl.availability.intervals import DEFAULT_SILENCE_S
 from cloudctl.errors import CloudctlError, OperationFailed
 from cloudctl.group_commit import AsyncGroupCommitter, Overloaded
 
@@ -57,12 +58,13 @@ def make_heartbeat(agent_id: str, seq: int, results: list[dict[str, Any]], *, cr
 
 def record_heartbeat(store: Any, who: AgentRecord, seq: int, results: list[dict[str, Any]], *,
                      sent_at: float | None = None, metrics_address: str | None = None,
-                     agent_version: str | None = None, now: float | None = None) -> HeartbeatOutcome:
+                     agent_version: str | None = None, now: float | None = None,
+                     silence_s: float = DEFAULT_SILENCE_S) -> HeartbeatOutcome:
     """Apply one heartbeat of an authenticated agent in its own transaction."""
     beat = make_heartbeat(who.agent_id, seq, results, sent_at=sent_at, metrics_address=metrics_address,
                           agent_version=agent_version, now=now)
     with store.begin() as conn:
-        answer = apply_heartbeats(conn, [beat])[0]
+        answer = apply_heartbeats(conn, [beat], silence_s)[0]
     if isinstance(answer, CloudctlError):
         raise answer
     return answer
@@ -71,13 +73,15 @@ def record_heartbeat(store: Any, who: AgentRecord, seq: int, results: list[dict[
 class HeartbeatIngest:
     """The API's batched ingest for one process: `await ingest.submit(beat)` -> its outcome, once
     the batch it went out in has committed; raises the error that refused it (CredentialRejected,
-    PermissionDenied), OperationFailed when the store is away (the whole batch), or Overloaded."""
+    PermissionDenied), OperationFailed when the store is away (the whole batch), or Overloaded.
+    `silence_s`: how long a link's report holds before its state is unknown."""
 
     def __init__(self, store: Any, *, max_batch: int = 500, max_queue: int = 20_000, in_flight: int | None = None,
-                 ) -> None:
+                 silence_s: float = DEFAULT_SILENCE_S) -> None:
         import os
 
         self.store = store
+        self.silence_s = silence_s
         if in_flight is None:  # one batch at a time keeps one process's heartbeats in arrival order; two
             # would write the next batch during a commit, but could apply an agent's seq s+1 before s
             in_flight = int(os.environ.get("CLOUDCTL_INGEST_IN_FLIGHT", "1"))
@@ -86,7 +90,7 @@ class HeartbeatIngest:
 
     def _apply(self, beats: list[Heartbeat]) -> list[HeartbeatOutcome | CloudctlError]:
         with self.store.begin() as conn:
-            return apply_heartbeats(conn, beats)
+            return apply_heartbeats(conn, beats, self.silence_s)
 
     async def submit(self, beat: Heartbeat) -> HeartbeatOutcome:
         try:

@@ -10,10 +10,15 @@ refuses it alone) with a fixed number of statements whatever the batch size:
 4. one multi-row update of the agents (`unnest` arrays on PostgreSQL; executemany on SQLite);
 5. the reported links' status rows, locked in link-id order, folded in arrival order (`fold_links`:
    a replayed older result never overrides a newer one), then one multi-row upsert;
-6. the transitions (a link's up/down changed, or it reported for the first time) are written by
-   `record_transitions` — today one summarising audit record per heartbeat, appended last, so the
-   audit chain's head (one row lock on PostgreSQL) is held only from there to the commit. Issue 13
-   adds its link-interval rows in `record_transitions`, in the same transaction.
+6. the transitions (a link's up/down changed, it reported for the first time, or it is heard of
+   again after a silence) are written by `record_transitions`: the links' interval rows
+   (cloudctl/availability/record.py: one read of the links' last rows, one upsert), then one
+   summarising audit record per heartbeat that changed an up/down state, appended last, so the
+   audit chain's head (one row lock on PostgreSQL) is held only from there to the commit.
+
+Silence: each status row keeps `known_until_ts` = its check time + `silence_s` (the API's
+heartbeat interval times its silence-after count, 3 x 15 s by default); a report checked later
+than that ends a silence, and the link's state in between is unknown (docs/availability.md).
 
 Lock order (one for every batch, every replica): agent rows, link_status rows, audit_head; the
 same order as `api/registry.py`'s writers (agent row, then the head). So concurrent batches of
@@ -30,6 +35,8 @@ from sqlalchemy import Connection, select, text
 
 from cloudctl.api import credentials as cred
 from cloudctl.audit import Actor, Change, record_changes
+from cloudctl.availability.intervals import DEFAULT_SILENCE_S
+from cloudctl.availability.record import write_intervals
 from cloudctl.errors import CloudctlError, PermissionDenied
 from cloudctl.store.tables.agents import agent, link_status
 from cloudctl.store.tables.coverage import link
@@ -66,7 +73,8 @@ class HeartbeatOutcome:
 
 @dataclass(frozen=True)
 class Transition:
-    """A link's up/down at `at` (epoch seconds): `before` None when it reports for the first time."""
+    """A link's up/down at `at` (epoch seconds): `before` None when it reports for the first time;
+    `silent_since` the previous report's known_until when this one ends a silence (else None)."""
 
     link_id: str
     agent_id: str
@@ -75,6 +83,11 @@ class Transition:
     before: int | None
     after: int
     at: float
+    silent_since: float | None = None
+
+    @property
+    def flipped(self) -> bool:
+        return self.before != self.after
 
 
 @dataclass
@@ -118,11 +131,11 @@ def decide(beats: Sequence[Heartbeat], agents: dict[str, _AgentState],
 
 
 def fold_links(beats: Sequence[Heartbeat], order: Sequence[int], agents: dict[str, _AgentState],
-               existing: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], dict[int, tuple[int, int]],
-                                                             list[Transition]]:
+               existing: dict[str, dict[str, Any]], silence_s: float = DEFAULT_SILENCE_S,
+               ) -> tuple[dict[str, dict[str, Any]], dict[int, tuple[int, int]], list[Transition]]:
     """Apply the accepted heartbeats (`order`: batch indexes, arrival order) to the links' status
     rows (pure). Returns the rows to write, per heartbeat (links updated, links changed), and the
-    transitions in order."""
+    transitions in order (up/down changes, first reports, reports after a silence)."""
     rows: dict[str, dict[str, Any]] = {}
     counts: dict[int, tuple[int, int]] = {}
     transitions: list[Transition] = []
@@ -135,21 +148,27 @@ def fold_links(beats: Sequence[Heartbeat], order: Sequence[int], agents: dict[st
             if old is not None and b.checked < float(old["checked_ts"]):
                 continue  # a replayed older result never overrides a newer one
             flipped = old is None or int(old["up"]) != v["up"]
+            known_until = old.get("known_until_ts") if old is not None else None
+            silent_since = float(known_until) if known_until is not None and b.checked > float(known_until) else None
             rows[link_id] = {"link_id": link_id, "division_code": division, "agent_id": b.agent_id,
                              "checked_ts": b.checked,
                              "changed_ts": b.checked if flipped else float(old["changed_ts"]),  # type: ignore[index]
+                             "known_until_ts": b.checked + silence_s,
                              **{c: v[c] for c in STATUS_COLUMNS}}
             updated += 1
-            if flipped:
-                changed += 1
+            changed += flipped
+            if flipped or silent_since is not None:
                 transitions.append(Transition(link_id, b.agent_id, b.seq, division,
-                                              None if old is None else int(old["up"]), v["up"], b.checked))
+                                              None if old is None else int(old["up"]), v["up"], b.checked,
+                                              silent_since))
         counts[i] = (updated, changed)
     return rows, counts, transitions
 
 
-def apply_heartbeats(conn: Connection, beats: Sequence[Heartbeat]) -> list[Answer]:
-    """Apply a batch inside the caller's write transaction; one answer per heartbeat, in order."""
+def apply_heartbeats(conn: Connection, beats: Sequence[Heartbeat], silence_s: float = DEFAULT_SILENCE_S,
+                     ) -> list[Answer]:
+    """Apply a batch inside the caller's write transaction; one answer per heartbeat, in order.
+    `silence_s`: how long a link's report holds (its state is unknown after that)."""
     pg = conn.dialect.name == "postgresql"
     agents = _lock_agents(conn, sorted({b.agent_id for b in beats}), pg)
     link_ids = sorted({k for b in beats for k in b.per_link})
@@ -160,7 +179,7 @@ def apply_heartbeats(conn: Connection, beats: Sequence[Heartbeat]) -> list[Answe
         return answers  # type: ignore[return-value]
     _write_agents(conn, [beats[i] for i in order], pg)
     touched = sorted({k for i in order for k in beats[i].per_link})
-    rows, counts, transitions = fold_links(beats, order, agents, _lock_status(conn, touched, pg))
+    rows, counts, transitions = fold_links(beats, order, agents, _lock_status(conn, touched, pg), silence_s)
     _upsert_status(conn, list(rows.values()), pg)
     record_transitions(conn, transitions)
     for i in order:
@@ -170,22 +189,25 @@ def apply_heartbeats(conn: Connection, beats: Sequence[Heartbeat]) -> list[Answe
 
 
 def record_transitions(conn: Connection, transitions: Sequence[Transition]) -> None:
-    """Everything a link's state change writes, in the batch's transaction. Today: one audit record
-    per heartbeat that changed something (its links' before/after). The seam for issue 13's
-    link-interval rows (close the open interval, open the new one) is here, before the audit
-    append, so the chain's head stays locked only from the append to the commit."""
+    """Everything a link's state change writes, in the batch's transaction: the links' interval
+    rows (their status rows are locked already, so no other batch writes the same links'), then one
+    audit record per heartbeat that changed an up/down state (its links' before/after), appended
+    last, so the chain's head stays locked only from the append to the commit."""
     if not transitions:
         return
+    write_intervals(conn, transitions)
     per_beat: dict[tuple[str, int], list[Transition]] = {}
     for t in transitions:
-        per_beat.setdefault((t.agent_id, t.seq), []).append(t)
+        if t.flipped:
+            per_beat.setdefault((t.agent_id, t.seq), []).append(t)
     changes = []
     for (agent_id, _seq), ts in per_beat.items():
         ts = sorted(ts, key=lambda t: t.link_id)
         changes.append(Change(Actor(f"agent:{agent_id}", "POST /v1/agents/{id}/heartbeats"), "link_state", "agent",
                               agent_id, {"up": {t.link_id: t.before for t in ts}},
                               {"up": {t.link_id: t.after for t in ts}}))
-    record_changes(conn, changes)
+    if changes:
+        record_changes(conn, changes)
 
 
 def _lock_agents(conn: Connection, ids: list[str], pg: bool) -> dict[str, _AgentState]:
@@ -206,7 +228,8 @@ def _link_divisions(conn: Connection, link_ids: list[str]) -> dict[str, str]:
 def _lock_status(conn: Connection, link_ids: list[str], pg: bool) -> dict[str, dict[str, Any]]:
     if not link_ids:
         return {}
-    q = (select(link_status.c.link_id, link_status.c.up, link_status.c.checked_ts, link_status.c.changed_ts)
+    q = (select(link_status.c.link_id, link_status.c.up, link_status.c.checked_ts, link_status.c.changed_ts,
+                link_status.c.known_until_ts)
          .where(link_status.c.link_id.in_(link_ids)).order_by(link_status.c.link_id))
     if pg:
         q = q.with_for_update()
@@ -239,9 +262,10 @@ def _write_agents(conn: Connection, accepted: list[Heartbeat], pg: bool) -> None
         conn.execute(_AGENTS_SQLITE, rows)
 
 
-_COLUMNS = ("link_id", "division_code", "agent_id", "checked_ts", "changed_ts", *STATUS_COLUMNS)
+_COLUMNS = ("link_id", "division_code", "agent_id", "checked_ts", "changed_ts", "known_until_ts", *STATUS_COLUMNS)
 _SET = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
-_TYPES = ("text", "text", "text", "float8", "float8", "smallint", "float8", "float8", "float8", "float8", "float8")
+_TYPES = ("text", "text", "text", "float8", "float8", "float8", "smallint", "float8", "float8", "float8", "float8",
+          "float8")
 _STATUS_PG = text(
     f"INSERT INTO link_status ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
     + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in zip(_COLUMNS, _TYPES, strict=True))

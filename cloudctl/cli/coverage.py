@@ -213,10 +213,14 @@ def plan_cmd(app: AppContext, level: str, region: str | None, limit: int, as_of:
 
 
 def _add_report_command() -> None:
-    """`coverage report` lives in its own module (cloudctl/cli/coverage_report.py)."""
+    """`coverage report` and `coverage availability` live in their own modules
+    (cloudctl/cli/coverage_report.py, coverage_availability.py)."""
+    from cloudctl.cli.coverage_availability import availability_cmd, intervals_cmd
     from cloudctl.cli.coverage_report import report
 
     coverage.add_command(report)
+    coverage.add_command(availability_cmd)
+    coverage.add_command(intervals_cmd)
 
 
 _add_report_command()

@@ -43,12 +43,29 @@ link_status = Table(
     Column("up", SmallInteger, nullable=False),
     Column("checked_ts", Float, nullable=False),
     Column("changed_ts", Float, nullable=False),  # when `up` last changed
+    # checked_ts + the API's silence window: after it the link's state is unknown (0009avail)
+    Column("known_until_ts", Float, nullable=True),
     Column("loss_ratio", Float, nullable=True),
     Column("rtt_min_seconds", Float, nullable=True),
     Column("rtt_avg_seconds", Float, nullable=True),
     Column("rtt_max_seconds", Float, nullable=True),
     Column("rtt_stddev_seconds", Float, nullable=True),
     Index("ix_link_status_checked_ts", "checked_ts"),
+)
+
+# Each link's state history: a row starts an interval lasting until the link's next row, the last
+# one until link_status.known_until_ts (cloudctl/availability/intervals.py). Rows are written on
+# state changes only; the running sums make a period's figures two look-ups per link.
+link_interval = Table(
+    "link_interval",
+    metadata,
+    Column("link_id", String(64), primary_key=True),
+    Column("start_ms", BigInteger, primary_key=True),  # epoch milliseconds
+    Column("up", SmallInteger, nullable=True),  # 1 up, 0 down, NULL unknown (the agent was silent)
+    Column("cum_up_ms", BigInteger, nullable=False),  # up time of the link before start_ms
+    Column("cum_down_ms", BigInteger, nullable=False),
+    Column("cum_outages", Integer, nullable=False),  # down rows of the link before this one
+    sqlite_with_rowid=False,
 )
 
 # What agents of a division probe (served to them by GET /v1/agents/{id}/config); the

@@ -1,0 +1,229 @@
+"""Availability of every link of a region over a period, rolled up, in one query (DB-API cursor).
+
+The running sums of link_interval (availability/intervals.py) make a link's figures over [a, b)
+two index look-ups: its last row starting at or before a, and its last row starting before b.
+With U(t) = r.cum_up_ms + (r.up = 1) * max(0, min(t, known_until) - r.start_ms) (r: the link's
+last row starting at or before t; known_until: link_status's, after which the state is unknown):
+    up       = U(b) - U(a);   down likewise with r.up = 0 and cum_down_ms
+    outages  = C(b) - C(a) + (down at a),  C(t) = r.cum_outages + (r.up = 0)
+So the work follows the number of links, not the length of their history. The database does the
+sums and the roll-ups (per level, per division at the asked level ranked worst first, the worst
+links); Python receives only the rows it prints. Neither numpy nor SQLAlchemy is imported: the
+command starts as fast as `cloudctl --help` plus one query (docs/availability.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from cloudctl.availability.model import (
+    LEVEL_LENGTHS,
+    LEVEL_OF_LENGTH,
+    AvailabilityReport,
+    DivisionAvailability,
+    Figures,
+    LinkAvailability,
+    Outage,
+)
+from cloudctl.availability.period import Period
+from cloudctl.errors import NotFoundError
+
+KIND_TOTAL, KIND_LEVEL, KIND_DIVISION, KIND_LINK, KIND_PROVINCE_LEVEL = range(5)
+COLUMNS = ("kind", "key", "code", "name", "a", "b", "links", "span", "up", "down", "outages", "rank")
+
+
+def _figures(alias: str = "") -> str:
+    p = f"{alias}." if alias else ""
+    return (f"count(*) AS links, sum({p}span) AS span, sum({p}up) AS up, sum({p}down) AS down, "
+            f"sum({p}outages) AS outages")
+
+
+def _worst_order(up: str, down: str, span: str, key: str) -> str:
+    """Worst first: lowest availability (nothing known last), then most downtime, most unknown."""
+    return (f"CASE WHEN {up} + {down} > 0 THEN 1.0 * {up} / ({up} + {down}) END ASC NULLS LAST, "
+            f"{down} DESC, {span} - {up} - {down} DESC, {key}")
+
+
+def _boundary_rows(pg: bool) -> str:
+    """Join each span with its last row at or before a (ra) and before b (rb)."""
+    if pg:
+        return ("LEFT JOIN LATERAL (SELECT * FROM link_interval AS i WHERE i.link_id = sp.link_id "
+                "AND i.start_ms <= sp.a ORDER BY i.start_ms DESC LIMIT 1) AS ra ON true "
+                "LEFT JOIN LATERAL (SELECT * FROM link_interval AS i WHERE i.link_id = sp.link_id "
+                "AND i.start_ms < sp.b ORDER BY i.start_ms DESC LIMIT 1) AS rb ON true")
+    return ("LEFT JOIN link_interval AS ra ON ra.link_id = sp.link_id AND ra.start_ms = (SELECT i.start_ms "
+            "FROM link_interval AS i WHERE i.link_id = sp.link_id AND i.start_ms <= sp.a "
+            "ORDER BY i.start_ms DESC LIMIT 1) "
+            "LEFT JOIN link_interval AS rb ON rb.link_id = sp.link_id AND rb.start_ms = (SELECT i.start_ms "
+            "FROM link_interval AS i WHERE i.link_id = sp.link_id AND i.start_ms < sp.b "
+            "ORDER BY i.start_ms DESC LIMIT 1)")
+
+
+def availability_sql(dialect: str, period: Period, *, region: str | None, level: str, worst: int | None,
+                     province_levels: bool = False) -> tuple[str, dict[str, Any]]:
+    """The one statement and its parameters (pure). Rows: COLUMNS, `kind` telling which roll-up."""
+    pg = dialect == "postgresql"
+    least, greatest = ("LEAST", "GREATEST") if pg else ("min", "max")
+    bigint = "BIGINT" if pg else "INTEGER"
+    params: dict[str, Any] = {"first": period.first, "last": period.last, "p0": period.start_ms,
+                              "p1": period.end_ms, "level_len": LEVEL_LENGTHS[level]}
+    if not pg:
+        params = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in params.items()}
+    values = []
+    for i, (day, ms) in enumerate(period.days):
+        params[f"d{i}"], params[f"m{i}"] = (day if pg else day.isoformat()), ms
+        values.append(f"(CAST(:d{i} AS DATE), CAST(:m{i} AS BIGINT))" if pg else f"(:d{i}, :m{i})")
+    where_region = ""
+    if region:
+        params["region"], params["region_len"] = region, len(region)
+        where_region = " AND substr(l.division_code, 1, :region_len) = :region"
+    materialized = "MATERIALIZED "
+    sql = f"""
+WITH days(day, ms) AS (VALUES {', '.join(values)}),
+spans AS (
+  SELECT l.link_id AS link_id, l.division_code AS code,
+    CASE WHEN l.activated_on > :first THEN (SELECT ms FROM days WHERE day = l.activated_on) ELSE :p0 END AS a,
+    {least}(CASE WHEN l.retired_on IS NOT NULL AND l.retired_on <= :last
+                 THEN (SELECT ms FROM days WHERE day = l.retired_on) ELSE :p1 END, :p1) AS b
+  FROM link AS l
+  WHERE l.activated_on <= :last AND (l.retired_on IS NULL OR l.retired_on > :first){where_region}
+),
+per_link AS {materialized}(
+  SELECT sp.link_id, sp.code, sp.a, sp.b,
+    COALESCE(CAST(ROUND(s.known_until_ts * 1000) AS {bigint}), 0) AS ku,
+    ra.start_ms AS sa, ra.up AS ua, ra.cum_up_ms AS cua, ra.cum_down_ms AS cda, ra.cum_outages AS coa,
+    rb.start_ms AS sb, rb.up AS ub, rb.cum_up_ms AS cub, rb.cum_down_ms AS cdb, rb.cum_outages AS cob
+  FROM spans AS sp
+  LEFT JOIN link_status AS s ON s.link_id = sp.link_id
+  {_boundary_rows(pg)}
+  WHERE sp.a < sp.b
+),
+m AS {materialized}(
+  SELECT link_id, code, a, b, b - a AS span,
+    COALESCE(cub + CASE WHEN ub = 1 THEN {greatest}(0, {least}(b, ku) - sb) ELSE 0 END, 0)
+      - COALESCE(cua + CASE WHEN ua = 1 THEN {greatest}(0, {least}(a, ku) - sa) ELSE 0 END, 0) AS up,
+    COALESCE(cdb + CASE WHEN ub = 0 THEN {greatest}(0, {least}(b, ku) - sb) ELSE 0 END, 0)
+      - COALESCE(cda + CASE WHEN ua = 0 THEN {greatest}(0, {least}(a, ku) - sa) ELSE 0 END, 0) AS down,
+    COALESCE(cob + CASE WHEN ub = 0 THEN 1 ELSE 0 END, 0) - COALESCE(coa + CASE WHEN ua = 0 THEN 1 ELSE 0 END, 0)
+      + CASE WHEN ua = 0 AND a < ku THEN 1 ELSE 0 END AS outages
+  FROM per_link
+)
+SELECT {KIND_TOTAL}, '', '', NULL, NULL, NULL, {_figures()}, 0 FROM m
+UNION ALL
+SELECT {KIND_LEVEL}, '', '', NULL, NULL, NULL, {_figures()}, length(code) FROM m GROUP BY length(code)
+UNION ALL
+SELECT {KIND_DIVISION}, g.code, g.code, d.name, NULL, NULL, g.links, g.span, g.up, g.down, g.outages, g.rank
+FROM (SELECT substr(code, 1, :level_len) AS code, {_figures()},
+        ROW_NUMBER() OVER (ORDER BY {_worst_order('sum(up)', 'sum(down)', 'sum(span)', 'substr(code, 1, :level_len)')})
+          AS rank
+      FROM m WHERE length(code) >= :level_len GROUP BY substr(code, 1, :level_len)) AS g
+LEFT JOIN division AS d ON d.code = g.code{' WHERE g.rank <= :worst' if worst else ''}
+UNION ALL
+SELECT {KIND_LINK}, w.link_id, w.code, d.name, w.a, w.b, 1, w.span, w.up, w.down, w.outages, w.rank
+FROM (SELECT link_id, code, a, b, span, up, down, outages,
+        ROW_NUMBER() OVER (ORDER BY {_worst_order('up', 'down', 'span', 'link_id')}) AS rank FROM m) AS w
+LEFT JOIN division AS d ON d.code = w.code{' WHERE w.rank <= :worst' if worst else ''}
+"""
+    if worst:
+        params["worst"] = worst
+    if province_levels:
+        sql += (f"UNION ALL\nSELECT {KIND_PROVINCE_LEVEL}, substr(code, 1, 2), '', NULL, NULL, NULL, {_figures()}, "
+                "length(code) FROM m GROUP BY substr(code, 1, 2), length(code)\n")
+    sql += "ORDER BY 1, 12"
+    return (to_pyformat(sql) if pg else sql), params
+
+
+def to_pyformat(sql: str) -> str:
+    """:name placeholders as psycopg's %(name)s."""
+    return re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _run(store: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    raw = store.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+        cur.close()
+    finally:
+        raw.close()
+    return rows
+
+
+def read_availability(store: Any, period: Period, *, region: str | None = None, level: str = "township",
+                      worst: int | None = None, province_levels: bool = False) -> AvailabilityReport:
+    """Availability of the region's links over the period: totals, per level, per division at
+    `level` (worst first; the `worst` first only), the worst links (with their outage intervals
+    when `worst` is given)."""
+    pg = store.dialect == "postgresql"
+    region_name = check_region(store, region) if region else None
+    sql, params = availability_sql(store.dialect, period, region=region, level=level, worst=worst,
+                                   province_levels=province_levels)
+    rows = _run(store, sql, params)
+    total = Figures(0, 0, 0, 0, 0)
+    levels: list[tuple[str, Figures]] = []
+    divisions: list[DivisionAvailability] = []
+    links: list[LinkAvailability] = []
+    spans: dict[str, tuple[int, int]] = {}
+    per_province: dict[tuple[str, str], Figures] = {}
+    for kind, key, code, name, a, b, n, span, up, down, outages, rank in rows:
+        f = Figures(int(n), int(span or 0), int(up or 0), int(down or 0), int(outages or 0))
+        if kind == KIND_TOTAL:
+            total = f
+        elif kind == KIND_LEVEL:
+            levels.append((LEVEL_OF_LENGTH.get(int(rank), str(rank)), f))
+        elif kind == KIND_DIVISION:
+            divisions.append(DivisionAvailability(key, name or "", level, f))
+        elif kind == KIND_LINK:
+            links.append(LinkAvailability(key, code, name or "", f))
+            spans[key] = (int(a), int(b))
+        else:
+            per_province[(key, LEVEL_OF_LENGTH.get(int(rank), str(rank)))] = f
+    if worst and links:
+        found = outage_intervals(store, spans, pg)
+        links = [replace(lk, outages=found.get(lk.link_id, [])) for lk in links]
+    return AvailabilityReport(period.first, period.last, period.start_ms, period.end_ms, period.zone, region,
+                              region_name, level, total, levels, divisions, links, worst, per_province)
+
+
+def check_region(store: Any, code: str) -> str:
+    """The region's name; NotFoundError (exit 2) when no division has that code."""
+    pg = store.dialect == "postgresql"
+    rows = _run(store, f"SELECT name FROM division WHERE code = {'%(c)s' if pg else ':c'}", {"c": code})
+    if not rows:
+        raise NotFoundError(f"no division with code {code!r}", field="--region",
+                            hint="see `cloudctl divisions search NAME` for codes")
+    return str(rows[0][0])
+
+
+def outage_intervals(store: Any, spans: dict[str, tuple[int, int]], pg: bool) -> dict[str, list[Outage]]:
+    """The down intervals of a few links within their spans [a, b) (the worst links' listing)."""
+    if not spans:
+        return {}
+    ids = sorted(spans)
+    marks = ", ".join((f"%(l{i})s" if pg else f":l{i}") for i in range(len(ids)))
+    params: dict[str, Any] = {f"l{i}": k for i, k in enumerate(ids)}
+    params["p1"] = max(b for _, b in spans.values())
+    sql = ("SELECT i.link_id, i.start_ms, i.up, s.known_until_ts FROM link_interval AS i "
+           "LEFT JOIN link_status AS s ON s.link_id = i.link_id "
+           f"WHERE i.link_id IN ({marks}) AND i.start_ms < {'%(p1)s' if pg else ':p1'} "
+           "ORDER BY i.link_id, i.start_ms")
+    history: dict[str, list[tuple[int, int | None, float | None]]] = {}
+    for link_id, start, up, known_until in _run(store, sql, params):
+        history.setdefault(link_id, []).append((int(start), None if up is None else int(up), known_until))
+    return {k: down_intervals(rows, *spans[k]) for k, rows in history.items()}
+
+
+def down_intervals(rows: list[tuple[int, int | None, float | None]], a: int, b: int) -> list[Outage]:
+    """The down intervals of one link's rows (start, up, known_until), cut to [a, b) (pure)."""
+    out = []
+    for i, (start, up, known_until) in enumerate(rows):
+        if up != 0:
+            continue
+        end = rows[i + 1][0] if i + 1 < len(rows) else (0 if known_until is None else round(known_until * 1000))
+        lo, hi = max(start, a), min(end, b)
+        if hi > lo:
+            out.append(Outage(lo, hi))
+    return out
