@@ -80,58 +80,56 @@ def availability_sql(dialect: str, period: Period, *, region: str | None, level:
         params["region"], params["region_len"] = region, len(region)
         where_region = " AND substr(l.division_code, 1, :region_len) = :region"
     materialized = "MATERIALIZED "
+    limit = " LIMIT :worst" if worst else ""
     sql = f"""
 WITH days(day, ms) AS (VALUES {', '.join(values)}),
 spans AS (
   SELECT l.link_id AS link_id, l.division_code AS code,
     CASE WHEN l.activated_on > :first THEN (SELECT ms FROM days WHERE day = l.activated_on) ELSE :p0 END AS a,
     {least}(CASE WHEN l.retired_on IS NOT NULL AND l.retired_on <= :last
-                 THEN (SELECT ms FROM days WHERE day = l.retired_on) ELSE :p1 END, :p1) AS b
-  FROM link AS l
+                 THEN (SELECT ms FROM days WHERE day = l.retired_on) ELSE :p1 END, :p1) AS b,
+    COALESCE(CAST(ROUND(s.known_until_ts * 1000) AS {bigint}), 0) AS ku
+  FROM link AS l LEFT JOIN link_status AS s ON s.link_id = l.link_id
   WHERE l.activated_on <= :last AND (l.retired_on IS NULL OR l.retired_on > :first){where_region}
 ),
-per_link AS {materialized}(
-  SELECT sp.link_id, sp.code, sp.a, sp.b,
-    COALESCE(CAST(ROUND(s.known_until_ts * 1000) AS {bigint}), 0) AS ku,
-    ra.start_ms AS sa, ra.up AS ua, ra.cum_up_ms AS cua, ra.cum_down_ms AS cda, ra.cum_outages AS coa,
-    rb.start_ms AS sb, rb.up AS ub, rb.cum_up_ms AS cub, rb.cum_down_ms AS cdb, rb.cum_outages AS cob
+m AS {materialized}(
+  SELECT sp.link_id AS link_id, sp.code AS code, sp.a AS a, sp.b AS b, sp.b - sp.a AS span,
+    COALESCE(rb.cum_up_ms + CASE WHEN rb.up = 1 THEN {greatest}(0, {least}(sp.b, sp.ku) - rb.start_ms) ELSE 0 END, 0)
+      - COALESCE(ra.cum_up_ms + CASE WHEN ra.up = 1 THEN {greatest}(0, {least}(sp.a, sp.ku) - ra.start_ms) ELSE 0 END,
+                 0) AS up,
+    COALESCE(rb.cum_down_ms + CASE WHEN rb.up = 0 THEN {greatest}(0, {least}(sp.b, sp.ku) - rb.start_ms) ELSE 0 END, 0)
+      - COALESCE(ra.cum_down_ms + CASE WHEN ra.up = 0 THEN {greatest}(0, {least}(sp.a, sp.ku) - ra.start_ms) ELSE 0 END,
+                 0) AS down,
+    COALESCE(rb.cum_outages + CASE WHEN rb.up = 0 THEN 1 ELSE 0 END, 0)
+      - COALESCE(ra.cum_outages + CASE WHEN ra.up = 0 THEN 1 ELSE 0 END, 0)
+      + CASE WHEN ra.up = 0 AND sp.a < sp.ku THEN 1 ELSE 0 END AS outages
   FROM spans AS sp
-  LEFT JOIN link_status AS s ON s.link_id = sp.link_id
   {_boundary_rows(pg)}
   WHERE sp.a < sp.b
-),
-m AS {materialized}(
-  SELECT link_id, code, a, b, b - a AS span,
-    COALESCE(cub + CASE WHEN ub = 1 THEN {greatest}(0, {least}(b, ku) - sb) ELSE 0 END, 0)
-      - COALESCE(cua + CASE WHEN ua = 1 THEN {greatest}(0, {least}(a, ku) - sa) ELSE 0 END, 0) AS up,
-    COALESCE(cdb + CASE WHEN ub = 0 THEN {greatest}(0, {least}(b, ku) - sb) ELSE 0 END, 0)
-      - COALESCE(cda + CASE WHEN ua = 0 THEN {greatest}(0, {least}(a, ku) - sa) ELSE 0 END, 0) AS down,
-    COALESCE(cob + CASE WHEN ub = 0 THEN 1 ELSE 0 END, 0) - COALESCE(coa + CASE WHEN ua = 0 THEN 1 ELSE 0 END, 0)
-      + CASE WHEN ua = 0 AND a < ku THEN 1 ELSE 0 END AS outages
-  FROM per_link
 )
-SELECT {KIND_TOTAL}, '', '', NULL, NULL, NULL, {_figures()}, 0 FROM m
+SELECT {KIND_TOTAL}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), CAST(NULL AS {bigint}), {_figures()}, 0
+FROM m
 UNION ALL
 SELECT {KIND_LEVEL}, '', '', NULL, NULL, NULL, {_figures()}, length(code) FROM m GROUP BY length(code)
 UNION ALL
-SELECT {KIND_DIVISION}, g.code, g.code, d.name, NULL, NULL, g.links, g.span, g.up, g.down, g.outages, g.rank
-FROM (SELECT substr(code, 1, :level_len) AS code, {_figures()},
-        ROW_NUMBER() OVER (ORDER BY {_worst_order('sum(up)', 'sum(down)', 'sum(span)', 'substr(code, 1, :level_len)')})
-          AS rank
-      FROM m WHERE length(code) >= :level_len GROUP BY substr(code, 1, :level_len)) AS g
-LEFT JOIN division AS d ON d.code = g.code{' WHERE g.rank <= :worst' if worst else ''}
+SELECT {KIND_DIVISION}, g.code, g.code, d.name, NULL, NULL, g.links, g.span, g.up, g.down, g.outages,
+  ROW_NUMBER() OVER (ORDER BY {_worst_order('g.up', 'g.down', 'g.span', 'g.code')})
+FROM (SELECT substr(code, 1, :level_len) AS code, {_figures()} FROM m WHERE length(code) >= :level_len
+      GROUP BY substr(code, 1, :level_len)
+      ORDER BY {_worst_order('sum(up)', 'sum(down)', 'sum(span)', 'substr(code, 1, :level_len)')}{limit}) AS g
+LEFT JOIN division AS d ON d.code = g.code
 UNION ALL
-SELECT {KIND_LINK}, w.link_id, w.code, d.name, w.a, w.b, 1, w.span, w.up, w.down, w.outages, w.rank
-FROM (SELECT link_id, code, a, b, span, up, down, outages,
-        ROW_NUMBER() OVER (ORDER BY {_worst_order('up', 'down', 'span', 'link_id')}) AS rank FROM m) AS w
-LEFT JOIN division AS d ON d.code = w.code{' WHERE w.rank <= :worst' if worst else ''}
+SELECT {KIND_LINK}, w.link_id, w.code, d.name, w.a, w.b, 1, w.span, w.up, w.down, w.outages,
+  ROW_NUMBER() OVER (ORDER BY {_worst_order('w.up', 'w.down', 'w.span', 'w.link_id')})
+FROM (SELECT link_id, code, a, b, span, up, down, outages FROM m
+      ORDER BY {_worst_order('up', 'down', 'span', 'link_id')}{limit}) AS w
+LEFT JOIN division AS d ON d.code = w.code
 """
     if worst:
         params["worst"] = worst
     if province_levels:
         sql += (f"UNION ALL\nSELECT {KIND_PROVINCE_LEVEL}, substr(code, 1, 2), '', NULL, NULL, NULL, {_figures()}, "
                 "length(code) FROM m GROUP BY substr(code, 1, 2), length(code)\n")
-    sql += "ORDER BY 1, 12"
     return (to_pyformat(sql) if pg else sql), params
 
 
@@ -161,7 +159,7 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
     region_name = check_region(store, region) if region else None
     sql, params = availability_sql(store.dialect, period, region=region, level=level, worst=worst,
                                    province_levels=province_levels)
-    rows = _run(store, sql, params)
+    rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1]))  # by kind, then rank (worst first)
     total = Figures(0, 0, 0, 0, 0)
     levels: list[tuple[str, Figures]] = []
     divisions: list[DivisionAvailability] = []
