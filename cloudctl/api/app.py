@@ -42,6 +42,7 @@ class ApiSettings:
     rate_per_second: float = 5.0  # per verified agent or operator; per client address until verified
     rate_burst: int = 30
     heartbeat_interval_seconds: float = 15.0
+    silence_after_heartbeats: int = 3  # a link's report holds this many intervals, then its state is unknown
     metrics_bucket_seconds: float = 15.0
     audit_full_interval_seconds: float = 300.0
     process_metrics: bool = True
@@ -125,7 +126,8 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     # Audited refusals per client address, whatever identity they claim or hold: bounds what one
     # address can make the audit log record (a verified agent's 403s included).
     refusals = RateLimiter(settings.rate_per_second, settings.rate_burst)
-    ingest = HeartbeatIngest(store)  # heartbeats of many agents written in one transaction (api/ingest.py)
+    # heartbeats of many agents written in one transaction (api/ingest.py); a link's report holds N intervals
+    ingest = HeartbeatIngest(store, silence_s=settings.heartbeat_interval_seconds * settings.silence_after_heartbeats)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

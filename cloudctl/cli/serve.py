@@ -26,6 +26,9 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--burst", type=click.IntRange(1), default=30, show_default=True, help="Burst size of --rate.")
 @click.option("--heartbeat-interval", type=click.FloatRange(1), default=15.0, show_default=True,
               help="Seconds between an agent's heartbeats (told to agents).")
+@click.option("--silence-after", type=click.IntRange(1, 1000), default=3, show_default=True, metavar="N",
+              help="A link's state is unknown once N heartbeat intervals pass without a report of it "
+                   "(docs/availability.md).")
 @click.option("--metrics-bucket", type=click.FloatRange(0.1), default=15.0, show_default=True,
               help="Seconds time-derived metrics stay cached.")
 @click.option("--audit-verify-interval", type=click.FloatRange(0.1), default=300.0, show_default=True,
@@ -45,8 +48,8 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
 def serve(ctx: click.Context, cloud_name: str | None, host: str, port: int, tls_cert: Path | None,
           tls_key: Path | None,
           tls_client_ca: Path | None, max_body_bytes: int, rate: float, burst: int, heartbeat_interval: float,
-          metrics_bucket: float, audit_verify_interval: float, workers: int, keep_alive: float, docs: bool,
-          log_level: str) -> None:
+          silence_after: int, metrics_bucket: float, audit_verify_interval: float, workers: int, keep_alive: float,
+          docs: bool, log_level: str) -> None:
     """Serve agent enrolment and heartbeats, probe config, coverage, approvals, /metrics, /healthz
     and /readyz. Several instances (and --workers) may share one PostgreSQL behind a load balancer.
 
@@ -63,7 +66,8 @@ def serve(ctx: click.Context, cloud_name: str | None, host: str, port: int, tls_
     from cloudctl.config import timezone_override
 
     settings = ApiSettings(max_body_bytes=max_body_bytes, rate_per_second=rate, rate_burst=burst,
-                           heartbeat_interval_seconds=heartbeat_interval, metrics_bucket_seconds=metrics_bucket,
+                           heartbeat_interval_seconds=heartbeat_interval, silence_after_heartbeats=silence_after,
+                           metrics_bucket_seconds=metrics_bucket,
                            audit_full_interval_seconds=audit_verify_interval, docs=docs,
                            cloud=config_cloud_name(cloud_name),
                            timezone=timezone_override())
