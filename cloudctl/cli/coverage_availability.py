@@ -14,29 +14,10 @@ import click
 
 from cloudctl.cli.context import AppContext, pass_app
 from cloudctl.cli.output import emit_json, emit_rows, emit_table, format_option
+from cloudctl.cli.params import ISO_DATE
+from cloudctl.cli.perform import read_only
 
 LEVEL_CHOICE = click.Choice(["township", "county", "prefecture", "province"])
-
-
-class _IsoDate(click.ParamType):
-    name = "YYYY-MM-DD"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not a date YYYY-MM-DD", param, ctx)
-
-
-ISO_DATE = _IsoDate()
-
-
-def _clock(app: AppContext) -> Any:
-    from cloudctl import clock
-
-    return getattr(app, "clock", None) or clock.current()
 
 
 def _pct(ratio: float | None) -> str:
@@ -73,6 +54,7 @@ CSV_COLUMNS = ["code", "name", "level", "links", "availability_ratio", "up_secon
               help="Only the N worst divisions and links, with each link's outages.")
 @format_option()
 @pass_app
+@read_only
 def availability_cmd(app: AppContext, first: date, last: date | None, region: str | None, level: str,
                      worst: int | None, fmt: str) -> None:
     """Availability, downtime, outages, mean time to repair and unknown time of the extranet links,
@@ -80,7 +62,7 @@ def availability_cmd(app: AppContext, first: date, last: date | None, region: st
     from cloudctl.availability.period import iso_ms, period_of
     from cloudctl.availability.query import read_availability
 
-    clock = _clock(app)
+    clock = app.clock
     period = period_of(first, last or clock.today(), clock)
     report = read_availability(app.store, period, region=region, level=level, worst=worst)
     if fmt == "json":
@@ -112,6 +94,7 @@ def availability_cmd(app: AppContext, first: date, last: date | None, region: st
 @click.option("--region", metavar="CODE", help="A division code (default: the whole country).")
 @format_option(default="csv")
 @pass_app
+@read_only
 def intervals_cmd(app: AppContext, first: date, last: date | None, region: str | None, fmt: str) -> None:
     """Export the links' up and down intervals that overlap the period, as stored (UTC; a link's
     time outside its intervals is unknown)."""
@@ -119,7 +102,7 @@ def intervals_cmd(app: AppContext, first: date, last: date | None, region: str |
     from cloudctl.availability.period import period_of
     from cloudctl.availability.query import check_region
 
-    clock = _clock(app)
+    clock = app.clock
     period = period_of(first, last or clock.today(), clock)
     if region:
         check_region(app.store, region)

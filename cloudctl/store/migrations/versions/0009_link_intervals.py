@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009avail"
-down_revision = "0005agents_tok"
+down_revision = "0005agents_probe"
 branch_labels = None
 depends_on = None
 
