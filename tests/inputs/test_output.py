@@ -11,11 +11,14 @@ import select
 import subprocess
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 
 from cloudctl.cli import output
 from cloudctl.inputs.csvout import csv_text, safe_cell
+
+ROOT = Path(__file__).resolve().parents[2]
 
 HOSTILE = "x\x1b[31mred [bold]b[/bold] \u202eevil\x00"
 ROWS = [
@@ -57,13 +60,11 @@ def test_table_in_a_pipe_is_ascii_aligned_and_escaped(capsys: pytest.CaptureFixt
     assert "\x1b" not in "\n".join(lines)
 
 
-def test_table_on_a_terminal_shows_values_as_text() -> None:
-    """A real pseudo-terminal: rich renders, but a value's escape sequence and markup stay inert."""
-    code = ("from cloudctl.cli.output import emit_rows; "
-            f"emit_rows([{{'hostname': {HOSTILE!r}}}], ['hostname'], 'table')")
+def _on_a_terminal(argv: list[str]) -> str:
+    """What ARGV prints on a real pseudo-terminal (stdout), decoded."""
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=follower, stderr=subprocess.PIPE,
-                            env={**os.environ, "COLUMNS": "200", "TERM": "xterm"})
+    proc = subprocess.Popen(argv, stdout=follower, stderr=subprocess.PIPE,
+                            env={**os.environ, "COLUMNS": "200", "TERM": "xterm", "PYTHONPATH": str(ROOT)})
     os.close(follower)
     chunks = []
     while select.select([leader], [], [], 30)[0]:
@@ -75,10 +76,37 @@ def test_table_on_a_terminal_shows_values_as_text() -> None:
             break
         chunks.append(data)
     os.close(leader)
-    assert proc.wait(timeout=30) == 0, proc.stderr.read() if proc.stderr else ""
-    text = b"".join(chunks).decode()
+    assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+    return b"".join(chunks).decode()
+
+
+def test_table_on_a_terminal_shows_values_as_text() -> None:
+    """rich renders on a terminal, but a value's escape sequence and markup stay inert."""
+    text = _on_a_terminal([sys.executable, "-c", "from cloudctl.cli.output import emit_rows; "
+                           f"emit_rows([{{'hostname': {HOSTILE!r}}}], ['hostname'], 'table')"])
     assert "\\x1b[31mred [bold]b[/bold] \\u202eevil\\x00" in text
     assert "\x1b[31mred" not in text and "\u202e" not in text and "\x00" not in text
+
+
+def test_agent_list_escapes_a_hostile_hostname(tmp_path: Path) -> None:
+    """The issue's case: an enrolment hostname with escape sequences (a row from before the API
+    refused them), shown by `agent list` on a terminal and in a pipe."""
+    from cloudctl.api.registry import create_enrolment, exchange_token
+    from cloudctl.audit import Actor
+    from cloudctl.divisions.importer import import_division_files
+    from cloudctl.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    store = open_store(url)
+    import_division_files(store, [ROOT / "tests/fixtures/divisions/provinces.csv"], Actor("t", "test"))
+    enrolment = create_enrolment(store, Actor("t", "test"), "11", "access")
+    exchange_token(store, enrolment.token, hostname="gw\x1b]0;owned\x07\x1b[2J[red]x[/red]")
+    store.dispose()
+    argv = [sys.executable, "-m", "cloudctl", "--db", url, "agent", "list"]
+    for text in (_on_a_terminal(argv), subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                                                      env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout):
+        assert "gw\\x1b]0;owned\\x07\\x1b[2J[red]x[/red]" in text, text
+        assert "\x1b]0;" not in text and "\x07" not in text
 
 
 def test_csv_output_neutralises_formulas_only_in_text_cells(capsys: pytest.CaptureFixture[str]) -> None:
