@@ -132,7 +132,7 @@ def test_every_other_command_refuses_a_missing_store_and_creates_nothing(
     assert set(STORELESS) | set(CHECKED_ELSEWHERE_FIRST) <= set(walked)
 
 
-def test_empty_file_and_foreign_sqlite_database_are_refused_untouched(
+def test_empty_file_foreign_database_and_text_file_are_refused_untouched(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "empty.sqlite3"
     empty.touch()
@@ -146,6 +146,11 @@ def test_empty_file_and_foreign_sqlite_database_are_refused_untouched(
     code, _, err = run(capsys, "--db", f"sqlite:///{foreign}", "links", "list")
     assert code == 2 and NO_SCHEMA in err
     assert hashlib.sha256(foreign.read_bytes()).hexdigest() == before
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database\n")
+    code, _, err = run(capsys, "--db", str(text), "divisions", "kinds")
+    assert code == 2 and "is not a cloudctl store: file is not a database" in err and "Traceback" not in err
+    assert text.read_text() == "not a database\n"
     assert not list(tmp_path.glob("*.cache"))
 
 

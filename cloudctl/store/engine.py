@@ -231,7 +231,12 @@ def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Store:
     if not create:
         if store.file is not None and not store.file.is_file():
             raise missing_store_error(f"no cloudctl store at {store.file}: the file does not exist")
-        current = current_revisions(store)
+        try:
+            current = current_revisions(store)
+        except Exception as e:  # e.g. "file is not a database"
+            if store.file is None or type(e).__module__ != "sqlite3":
+                raise
+            raise missing_store_error(f"{store.file} is not a cloudctl store: {e}") from e
         if not current:
             raise missing_store_error(f"{safe_url(store.url)} is not a cloudctl store: it has no cloudctl schema")
     if migrate:
