@@ -87,6 +87,27 @@ class LinkAvailability:
 
 
 @dataclass(frozen=True)
+class TargetStatus:
+    """An availability target (`coverage target set --metric availability`) against the period's figures:
+    the level's links' ratio, and how many divisions of the level are below it (when they were counted)."""
+
+    level: str
+    ratio: float
+    by: date
+    current: float | None
+    divisions_below: int | None = None
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.current is None else self.current >= self.ratio - 1e-12
+
+    def to_json(self) -> dict[str, Any]:
+        return {"level": self.level, "ratio": self.ratio, "by": self.by.isoformat(),
+                "current_ratio": None if self.current is None else round(self.current, 6), "met": self.met,
+                "divisions_below": self.divisions_below}
+
+
+@dataclass(frozen=True)
 class AvailabilityReport:
     first: date
     last: date
@@ -102,6 +123,7 @@ class AvailabilityReport:
     links: list[LinkAvailability]  # worst first
     worst: int | None = None
     province_levels: dict[tuple[str, str], Figures] = field(default_factory=dict)
+    targets: list[TargetStatus] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         from cloudctl.availability.period import iso_ms
@@ -109,7 +131,7 @@ class AvailabilityReport:
         return {"from": self.first.isoformat(), "to": self.last.isoformat(), "timezone": self.zone,
                 "start": iso_ms(self.start_ms), "end": iso_ms(self.end_ms), "region": self.region,
                 "region_name": self.region_name, "level": self.level, "worst": self.worst,
-                "total": self.total.to_json(),
+                "total": self.total.to_json(), "targets": [t.to_json() for t in self.targets],
                 "levels": [{"level": name, **f.to_json()} for name, f in self.levels],
                 "divisions": [d.to_json() for d in self.divisions],
                 "links": [lk.to_json(iso_ms) for lk in self.links]}

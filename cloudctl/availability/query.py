@@ -15,8 +15,9 @@ command starts as fast as `cloudctl --help` plus one query (docs/availability.md
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudctl.availability.model import (
     LEVEL_LENGTHS,
@@ -26,11 +27,15 @@ from cloudctl.availability.model import (
     Figures,
     LinkAvailability,
     Outage,
+    TargetStatus,
 )
 from cloudctl.availability.period import Period
 from cloudctl.errors import NotFoundError
 
-KIND_TOTAL, KIND_LEVEL, KIND_DIVISION, KIND_LINK, KIND_PROVINCE_LEVEL = range(5)
+if TYPE_CHECKING:
+    from cloudctl.coverage.model import Target
+
+KIND_TOTAL, KIND_LEVEL, KIND_DIVISION, KIND_LINK, KIND_PROVINCE_LEVEL, KIND_BELOW = range(6)
 COLUMNS = ("kind", "key", "code", "name", "a", "b", "links", "span", "up", "down", "outages", "rank")
 
 
@@ -62,8 +67,9 @@ def _boundary_rows(pg: bool) -> str:
 
 
 def availability_sql(dialect: str, period: Period, *, region: str | None, level: str, worst: int | None,
-                     province_levels: bool = False) -> tuple[str, dict[str, Any]]:
-    """The one statement and its parameters (pure). Rows: COLUMNS, `kind` telling which roll-up."""
+                     province_levels: bool = False, below: float | None = None) -> tuple[str, dict[str, Any]]:
+    """The one statement and its parameters (pure). Rows: COLUMNS, `kind` telling which roll-up;
+    `below`: also count the divisions at `level` whose ratio is below it."""
     pg = dialect == "postgresql"
     least, greatest = ("LEAST", "GREATEST") if pg else ("min", "max")
     bigint = "BIGINT" if pg else "INTEGER"
@@ -127,6 +133,12 @@ LEFT JOIN division AS d ON d.code = w.code
 """
     if worst:
         params["worst"] = worst
+    if below is not None:
+        params["below"] = below
+        sql += (f"UNION ALL\nSELECT {KIND_BELOW}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), "
+                f"CAST(NULL AS {bigint}), count(*), 0, 0, 0, 0, 0 FROM (SELECT sum(up) AS u, sum(down) AS d FROM m "
+                "WHERE length(code) >= :level_len GROUP BY substr(code, 1, :level_len)) AS x "
+                "WHERE x.u + x.d > 0 AND 1.0 * x.u / (x.u + x.d) < :below\n")
     if province_levels:
         sql += (f"UNION ALL\nSELECT {KIND_PROVINCE_LEVEL}, substr(code, 1, 2), '', NULL, NULL, NULL, {_figures()}, "
                 "length(code) FROM m GROUP BY substr(code, 1, 2), length(code)\n")
@@ -151,14 +163,18 @@ def _run(store: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def read_availability(store: Any, period: Period, *, region: str | None = None, level: str = "township",
-                      worst: int | None = None, province_levels: bool = False) -> AvailabilityReport:
+                      worst: int | None = None, province_levels: bool = False,
+                      targets: Sequence[Target] = ()) -> AvailabilityReport:
     """Availability of the region's links over the period: totals, per level, per division at
     `level` (worst first; the `worst` first only), the worst links (with their outage intervals
-    when `worst` is given)."""
+    when `worst` is given), and the region's availability targets against the levels' figures."""
     pg = store.dialect == "postgresql"
     region_name = check_region(store, region) if region else None
+    mine = [t for t in targets if t.metric == "availability" and (t.region or None) == (region or None)]
+    at_level = next((t for t in mine if t.level == level), None)
     sql, params = availability_sql(store.dialect, period, region=region, level=level, worst=worst,
-                                   province_levels=province_levels)
+                                   province_levels=province_levels,
+                                   below=None if at_level is None else at_level.ratio)
     rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1]))  # by kind, then rank (worst first)
     total = Figures(0, 0, 0, 0, 0)
     levels: list[tuple[str, Figures]] = []
@@ -166,6 +182,7 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
     links: list[LinkAvailability] = []
     spans: dict[str, tuple[int, int]] = {}
     per_province: dict[tuple[str, str], Figures] = {}
+    below = None
     for kind, key, code, name, a, b, n, span, up, down, outages, rank in rows:
         f = Figures(int(n), int(span or 0), int(up or 0), int(down or 0), int(outages or 0))
         if kind == KIND_TOTAL:
@@ -177,13 +194,18 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
         elif kind == KIND_LINK:
             links.append(LinkAvailability(key, code, name or "", f))
             spans[key] = (int(a), int(b))
+        elif kind == KIND_BELOW:
+            below = int(n)
         else:
             per_province[(key, LEVEL_OF_LENGTH.get(int(rank), str(rank)))] = f
     if worst and links:
         found = outage_intervals(store, spans, pg)
         links = [replace(lk, outages=found.get(lk.link_id, [])) for lk in links]
+    by_level = dict(levels)
+    statuses = [TargetStatus(t.level, t.ratio, t.by, by_level[t.level].ratio if t.level in by_level else None,
+                             below if t is at_level else None) for t in mine]
     return AvailabilityReport(period.first, period.last, period.start_ms, period.end_ms, period.zone, region,
-                              region_name, level, total, levels, divisions, links, worst, per_province)
+                              region_name, level, total, levels, divisions, links, worst, per_province, statuses)
 
 
 def check_region(store: Any, code: str) -> str:

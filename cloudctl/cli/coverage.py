@@ -142,18 +142,23 @@ def trend_cmd(app: AppContext, start: date, end: date | None, every: str, region
 
 @coverage.group("target")
 def target_group() -> None:
-    """Coverage targets: a ratio of a level by a date, for the country or a region."""
+    """Targets: a coverage or availability ratio of a level by a date, for the country or a region."""
 
 
 @target_group.command("set")
+@click.option("--metric", type=click.Choice(["coverage", "availability"]), default="coverage", show_default=True,
+              help="coverage: share of the level's divisions covered; availability: availability ratio of the "
+                   "level's links (docs/availability.md).")
 @click.option("--level", type=LEVEL_CHOICE, required=True)
 @click.option("--ratio", required=True, help="Target ratio, 0 < R <= 1 (0.9 for 90 %).")
 @click.option("--by", "by", type=ISO_DATE, required=True, help="Deadline YYYY-MM-DD.")
 @region_option
 @performs("cloudctl.coverage.actions:SET_TARGET")
 def target_set_cmd(app: AppContext, result: Any) -> None:
-    """Create or replace the target for a level (and region)."""
-    click.echo(f"target set: {result.level} {pct(result.ratio)} by {result.by.isoformat()} for "
+    """Create or replace the target for a metric and level (and region)."""
+    what = "" if result.metric == "coverage" else f" {result.metric}"
+    ratio = pct(result.ratio) if result.metric == "coverage" else f"{result.ratio * 100:g} %"
+    click.echo(f"target set: {result.level}{what} {ratio} by {result.by.isoformat()} for "
                f"{result.region or 'the country'}")
 
 
@@ -163,12 +168,13 @@ def target_set_cmd(app: AppContext, result: Any) -> None:
 @pass_app
 @read_only
 def target_list_cmd(app: AppContext, region: str | None, fmt: str) -> None:
-    """List targets (all regions unless --region)."""
+    """List targets of every metric (all regions unless --region)."""
     from cloudctl.coverage.targets import read_targets
 
-    targets = read_targets(app.store, region)
-    rows = [{"region": t.region, "level": t.level, "ratio": t.ratio, "by": t.by.isoformat()} for t in targets]
-    emit_rows(rows, ["region", "level", "ratio", "by"], fmt)
+    targets = read_targets(app.store, region, metric=None)
+    rows = [{"region": t.region, "metric": t.metric, "level": t.level, "ratio": t.ratio, "by": t.by.isoformat()}
+            for t in targets]
+    emit_rows(rows, ["region", "metric", "level", "ratio", "by"], fmt)
 
 
 def parse_weights(pairs: tuple[str, ...]) -> dict[str, float]:

@@ -61,10 +61,12 @@ def availability_cmd(app: AppContext, first: date, last: date | None, region: st
     from the agents' reports: per level, per division at --level (worst first) and per link."""
     from cloudctl.availability.period import iso_ms, period_of
     from cloudctl.availability.query import read_availability
+    from cloudctl.coverage.targets import read_targets
 
     clock = app.clock
     period = period_of(first, last or clock.today(), clock)
-    report = read_availability(app.store, period, region=region, level=level, worst=worst)
+    targets = read_targets(app.store, region or "", metric="availability")
+    report = read_availability(app.store, period, region=region, level=level, worst=worst, targets=targets)
     if fmt == "json":
         emit_json(report.to_json())
         return
@@ -76,6 +78,11 @@ def availability_cmd(app: AppContext, first: date, last: date | None, region: st
                f"({period.zone}; {iso_ms(period.start_ms)} to {iso_ms(period.end_ms)})")
     emit_table([{"level": "all", **_figure_cells(report.total)}]
                + [{"level": name, **_figure_cells(f)} for name, f in report.levels], ["level", *FIGURE_COLUMNS])
+    for t in report.targets:
+        state = "no figures" if t.met is None else ("met" if t.met else "not met")
+        below = "" if t.divisions_below is None else f"; {t.divisions_below} {level}s below it"
+        click.echo(f"target: {t.level} links {t.ratio * 100:g} % by {t.by.isoformat()}: "
+                   f"{_pct(t.current)} over the period, {state}{below}")
     heading = f"\nThe {worst} worst {level}s:" if worst else f"\nBy {level}, worst first:"
     click.echo(heading)
     emit_table([{"code": d.code, "name": d.name, **_figure_cells(d.figures)} for d in report.divisions],

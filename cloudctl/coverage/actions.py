@@ -1,4 +1,5 @@
-"""The coverage capability's actions: import, add and retire extranet links; set a coverage target.
+"""The coverage capability's actions: import, add and retire extranet links; set a coverage or
+availability target.
 
 All are region-scoped on the power list: an operator granted `links.*` for region 51 may add,
 retire and import links of Sichuan's divisions. The scope comes from the validated inputs: the
@@ -135,6 +136,7 @@ RETIRE_LINK = Action("links.retire", RetireLink, _retire, scope=_retire_scope,
 # ---- targets --------------------------------------------------------------------------------
 
 class SetTarget(Inputs):
+    metric: Literal["coverage", "availability"] = Field("coverage", description="what the ratio measures")
     level: Literal[LEVEL_NAMES]  # type: ignore[valid-type]
     ratio: float = Field(allow_inf_nan=False, description="0 < R <= 1 (0.9 for 90 %)")
     by: IsoDate
@@ -149,7 +151,7 @@ class SetTarget(Inputs):
         return ratio
 
     def target(self) -> Target:
-        return Target(self.level, self.ratio, self.by, self.region)
+        return Target(self.level, self.ratio, self.by, self.region, self.metric)
 
 
 def _target_scope(conn: Connection, inputs: SetTarget) -> Scope | None:

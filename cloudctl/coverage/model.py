@@ -81,12 +81,19 @@ class CoverageSummary:
         return data
 
 
+METRICS: tuple[str, ...] = ("coverage", "availability")  # what a target measures (docs/coverage.md)
+
+
 @dataclass(frozen=True)
 class Target:
+    """coverage: the share of the level's divisions covered; availability: the availability ratio of the
+    links of the level's divisions (docs/availability.md)."""
+
     level: str
     ratio: float
     by: date
     region: str | None = None
+    metric: str = "coverage"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
-"""Coverage targets (a ratio of a level, by a date, for the country or a region) and gaps.
+"""Targets (a ratio of a level, by a date, for the country or a region) and coverage gaps.
 
+A target measures coverage (the share of the level's divisions covered) or availability (the
+availability ratio of the level's links, docs/availability.md); one target per metric, level
+and region. For coverage:
 gap = divisions still to connect = ceil(ratio x total) - covered (never below 0);
 required pace = gap / months left, a month being 365.2425 / 12 days.
 
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from cloudctl.coverage.model import LEVELS, CoverageSummary, Target, TargetGap
+from cloudctl.coverage.model import LEVELS, METRICS, CoverageSummary, Target, TargetGap
 from cloudctl.errors import InputError, NotFoundError
 from cloudctl.store import Store
 
@@ -27,6 +30,8 @@ DAYS_PER_MONTH = 365.2425 / 12
 
 
 def check_target(target: Target) -> None:
+    if target.metric not in METRICS:
+        raise InputError(f"unknown metric {target.metric!r}", field="--metric", hint="one of " + ", ".join(METRICS))
     if target.level not in LEVELS:
         raise InputError(f"unknown level {target.level!r}", field="--level", hint="one of " + ", ".join(LEVELS))
     if not 0 < target.ratio <= 1:
@@ -35,11 +40,18 @@ def check_target(target: Target) -> None:
 
 
 def _target_json(t: Target) -> dict[str, object]:
-    return {"level": t.level, "ratio": t.ratio, "by": t.by.isoformat(), "region": t.region}
+    data: dict[str, object] = {"level": t.level, "ratio": t.ratio, "by": t.by.isoformat(), "region": t.region}
+    return data if t.metric == "coverage" else {"metric": t.metric, **data}
+
+
+def target_object_id(t: Target) -> str:
+    """The audit log's object id: REGION/LEVEL for coverage, REGION/LEVEL/availability."""
+    base = f"{t.region or 'country'}/{t.level}"
+    return base if t.metric == "coverage" else f"{base}/{t.metric}"
 
 
 def set_target(store: Store, target: Target, actor: Actor) -> Target:
-    """Create or replace the target for (level, region); audited."""
+    """Create or replace the target for (metric, level, region); audited."""
     from sqlalchemy import select
 
     from cloudctl.audit import record_change
@@ -54,27 +66,32 @@ def set_target(store: Store, target: Target, actor: Actor) -> Target:
                 is None:
             raise NotFoundError(f"no division with code {target.region!r}", field="--region")
         c = coverage_target.c
-        where = (c.level == target.level) & (c.region_code == region_code)
+        where = (c.metric == target.metric) & (c.level == target.level) & (c.region_code == region_code)
         old = conn.execute(select(coverage_target).where(where)).first()
         values = {"ratio": float(target.ratio), "by_date": target.by, "set_at": now_utc()}
         if old is None:
-            conn.execute(coverage_target.insert().values(level=target.level, region_code=region_code, **values))
+            conn.execute(coverage_target.insert().values(metric=target.metric, level=target.level,
+                                                         region_code=region_code, **values))
             before = None
         else:
             conn.execute(coverage_target.update().where(where).values(**values))
             before = _target_json(_from_row(old))
-        record_change(conn, actor, "set", "coverage_target", f"{region_code or 'country'}/{target.level}",
-                      before, _target_json(target))
+        record_change(conn, actor, "set", "coverage_target", target_object_id(target), before, _target_json(target))
     return target
 
 
 def _from_row(r) -> Target:  # type: ignore[no-untyped-def]
     by = r.by_date if isinstance(r.by_date, date) else date.fromisoformat(r.by_date)
-    return Target(r.level, float(r.ratio), by, r.region_code or None)
+    return Target(r.level, float(r.ratio), by, r.region_code or None, r.metric)
 
 
-def list_targets(conn: Connection, region: str | None = None) -> list[Target]:
-    """Targets, all of them when region is None, else those of that region; in level order."""
+def _order(t: Target) -> tuple[str, int, int]:
+    return t.region or "", METRICS.index(t.metric) if t.metric in METRICS else len(METRICS), LEVELS.index(t.level)
+
+
+def list_targets(conn: Connection, region: str | None = None, metric: str | None = "coverage") -> list[Target]:
+    """Targets of the metric (None: every metric), all of them when region is None, else those of
+    that region; in metric and level order."""
     from sqlalchemy import select
 
     from cloudctl.store.tables.coverage import coverage_target
@@ -82,37 +99,44 @@ def list_targets(conn: Connection, region: str | None = None) -> list[Target]:
     q = select(coverage_target)
     if region is not None:
         q = q.where(coverage_target.c.region_code == region)
-    targets = [_from_row(r) for r in conn.execute(q)]
-    return sorted(targets, key=lambda t: (t.region or "", LEVELS.index(t.level)))
+    if metric is not None:
+        q = q.where(coverage_target.c.metric == metric)
+    return sorted((_from_row(r) for r in conn.execute(q)), key=_order)
 
 
-def read_targets(store: Store, region: str | None = None) -> list[Target]:
+def read_targets(store: Store, region: str | None = None, metric: str | None = "coverage") -> list[Target]:
     """list_targets through a DB-API cursor (no SQLAlchemy), for read commands."""
-    sql = "SELECT level, ratio, by_date, region_code FROM coverage_target"
-    params: tuple[str, ...] = ()
+    sql = "SELECT level, ratio, by_date, region_code, metric FROM coverage_target"
+    mark = "?" if store.is_sqlite else "%s"
+    where, params = [], []
     if region is not None:
-        sql += " WHERE region_code = " + ("?" if store.is_sqlite else "%s")
-        params = (region,)
+        where.append(f"region_code = {mark}")
+        params.append(region)
+    if metric is not None:
+        where.append(f"metric = {mark}")
+        params.append(metric)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
     raw = store.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute(sql, params)
+        cur.execute(sql, tuple(params))
         rows = cur.fetchall()
         cur.close()
     finally:
         raw.close()
-    targets = [Target(level, float(ratio), by if isinstance(by, date) else date.fromisoformat(by), code or None)
-               for level, ratio, by, code in rows]
-    return sorted(targets, key=lambda t: (t.region or "", LEVELS.index(t.level)))
+    targets = [Target(level, float(ratio), by if isinstance(by, date) else date.fromisoformat(by), code or None, m)
+               for level, ratio, by, code, m in rows]
+    return sorted(targets, key=_order)
 
 
 def target_gaps(summary: CoverageSummary, targets: Sequence[Target], as_of: date | None = None) -> list[TargetGap]:
-    """Gap and required monthly pace for each target of the summary's region whose level it has."""
+    """Gap and required monthly pace for each coverage target of the summary's region whose level it has."""
     as_of = as_of or summary.as_of
     gaps = []
     for t in targets:
         current = summary.level(t.level)
-        if (t.region or None) != summary.region or current is None:
+        if t.metric != "coverage" or (t.region or None) != summary.region or current is None:
             continue
         needed = max(0, math.ceil(t.ratio * current.total - 1e-9) - current.covered)
         months = max(0.0, (t.by - as_of).days / DAYS_PER_MONTH)

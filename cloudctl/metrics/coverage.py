@@ -74,7 +74,8 @@ def _targets(ctx: CollectContext, rollup: Any) -> list[Family]:
     # open theirs), so no read transaction is held across them.
     with ctx.store.connect() as conn:
         rows = conn.execute(text(
-            "SELECT level, region_code, ratio, by_date, set_at FROM coverage_target ORDER BY level, region_code"
+            "SELECT level, region_code, ratio, by_date, set_at FROM coverage_target WHERE metric = 'coverage' "
+            "ORDER BY level, region_code"
         )).all()
     summaries: dict[tuple[date, str], Any] = {}
 

@@ -173,6 +173,31 @@ def test_one_day_and_two_days_match_the_hand_computed_figures(served: tuple[str,
     assert _figures(links["E"]) == (0, 0, 86400, 0, None, None) and links["E"]["observed_seconds"] == 86400
 
 
+def test_an_availability_target_beside_a_coverage_target(served: tuple[str, str]) -> None:
+    db, _ = served
+    said = []
+    for metric, ratio in (("availability", "0.9"), ("coverage", "0.5")):
+        r = _cli(db, "coverage", "target", "set", "--metric", metric, "--level", "township", "--ratio", ratio,
+                 "--by", "2027-12-31")
+        assert r.returncode == 0, r.stderr
+        said.append(r.stdout.strip())
+    assert said == ["target set: township availability 90 % by 2027-12-31 for the country",
+                    "target set: township 50.0 % by 2027-12-31 for the country"]
+    listed = json.loads(_cli(db, "coverage", "target", "list", "--format", "json").stdout)
+    assert sorted((t["metric"], t["level"], t["ratio"]) for t in listed) == [
+        ("availability", "township", 0.9), ("coverage", "township", 0.5)]
+    day = _availability(db, "--from", "2026-11-10", "--to", "2026-11-10")
+    assert day["targets"] == [{"level": "township", "ratio": 0.9, "by": "2027-12-31", "current_ratio": 0.85,
+                               "met": False, "divisions_below": 1}]  # 110101001 at 0.85; 110101002 unknown
+    county = _availability(db, "--from", "2026-11-10", "--to", "2026-11-10", "--level", "county")
+    assert county["targets"][0]["divisions_below"] is None  # counted at the level of the listing only
+    table = _cli(db, "coverage", "availability", "--from", "2026-11-10", "--to", "2026-11-10")
+    assert "target: township links 90 % by 2027-12-31: 85.000 % over the period, not met; 1 townships below it" \
+        in table.stdout
+    summary = _cli(db, "coverage", "summary", "--as-of", "2026-11-10")  # the coverage target only
+    assert "50.0 %" in summary.stdout and "90.0 %" not in summary.stdout
+
+
 def test_the_export_lists_the_stored_intervals(served: tuple[str, str]) -> None:
     db, _ = served
     r = _cli(db, "coverage", "intervals", "--from", "2026-11-10", "--to", "2026-11-10")

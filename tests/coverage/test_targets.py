@@ -35,6 +35,27 @@ def test_set_replace_and_list_targets(loaded: Store, actor: Actor) -> None:
     assert read_targets(loaded, "") == [Target("township", 0.8, date(2026, 12, 31), None)]
 
 
+def test_one_target_per_metric_level_and_region(loaded: Store, actor: Actor) -> None:
+    set_target(loaded, Target("township", 0.6, date(2027, 12, 31)), actor)
+    set_target(loaded, Target("township", 0.995, date(2027, 12, 31), None, "availability"), actor)
+    set_target(loaded, Target("township", 0.999, date(2028, 12, 31), None, "availability"), actor)  # replaces
+    with loaded.connect() as conn:
+        coverage = list_targets(conn)
+        both = list_targets(conn, metric=None)
+        entries = list_entries(conn, object_type="coverage_target")
+    assert coverage == [Target("township", 0.6, date(2027, 12, 31))]
+    assert both == [Target("township", 0.6, date(2027, 12, 31)),
+                    Target("township", 0.999, date(2028, 12, 31), None, "availability")]
+    assert read_targets(loaded, "", metric="availability") == both[1:]
+    assert [e["object_id"] for e in entries][::-1] == ["country/township", "country/township/availability",
+                                                      "country/township/availability"]
+    assert '"metric": "availability"' in entries[0]["after"]
+    summary = rollup_coverage(loaded, AS_OF)
+    assert [g.target.metric for g in target_gaps(summary, both, AS_OF)] == ["coverage"]
+    with pytest.raises(InputError):
+        set_target(loaded, Target("township", 0.9, date(2027, 1, 1), None, "latency"), actor)
+
+
 @pytest.mark.parametrize("bad", [Target("hamlet", 0.5, date(2025, 1, 1)), Target("county", 0.0, date(2025, 1, 1)),
                                  Target("county", 90.0, date(2025, 1, 1))])
 def test_bad_targets_are_input_errors(loaded: Store, actor: Actor, bad: Target) -> None:

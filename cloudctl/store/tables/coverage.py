@@ -27,5 +27,6 @@ coverage_target = Table(
     Column("ratio", Float, nullable=False),
     Column("by_date", Date, nullable=False),
     Column("set_at", String(40), nullable=False),
-    UniqueConstraint("level", "region_code", name="uq_coverage_target_level_region"),
+    Column("metric", String(16), nullable=False, server_default="coverage"),  # coverage | availability (0009)
+    UniqueConstraint("metric", "level", "region_code", name="uq_coverage_target_metric_level_region"),
 )
