@@ -12,10 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import numpy as np
 
+from cloudctl import clock
 from cloudctl.coverage.arrays import code_keys, concat_sql, load_division_arrays
 from cloudctl.coverage.model import ChildCoverage, CoverageSummary, LevelCoverage
 from cloudctl.coverage.rollup import (
@@ -74,7 +75,7 @@ def rollup_online(store: Store, region: str | None = None, exclude_kinds: Sequen
         raise InputError(f"the freshness window must be positive, not {fresh_within_s}", field="--fresh-within",
                          hint="seconds since a link's last probe result, e.g. 45 (three 15 s heartbeats)")
     now = time.time() if now is None else now
-    today = datetime.fromtimestamp(now, UTC).date()
+    today = datetime.fromtimestamp(now, clock.current().zone).date()  # "today" in the one clock's zone
     arrays = load_division_arrays(store, need_kinds=bool(exclude_kinds))
     check_kinds(arrays, exclude_kinds)
     ridx = region_index(arrays, region)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -18,7 +18,10 @@ class CollectContext:
 
     @property
     def today(self) -> date:
-        return datetime.fromtimestamp(self.now, UTC).date()
+        """The configured zone's date at `now` (the one clock's "today")."""
+        from cloudctl import clock
+
+        return datetime.fromtimestamp(self.now, clock.current().zone).date()
 
     def has(self, *names: str) -> bool:
         return all(n in self.tables for n in names)

@@ -10,12 +10,13 @@ import json
 import math
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from importlib.resources import files
 from pathlib import Path
 
 import pytest
 
+from cloudctl import clock
 from cloudctl.coverage.demo import EAST, PUBLISHED, SNAPSHOT, WEST, generate_link_history
 from cloudctl.coverage.model import LINK_TYPES
 from cloudctl.divisions.kinds import kind_of
@@ -123,14 +124,17 @@ def test_demo_end_to_end_and_idempotent(tmp_path: Path) -> None:
         for lv in snap.levels:
             assert lv.covered == expected_covered(lv.level, lv.total), lv
         assert [lv.total for lv in snap.levels] == [31, 342, 2978, 41352]
-        today = rollup_coverage(store, date.today())
+        today = rollup_coverage(store, date.fromisoformat(json.loads(
+            (tmp_path / "coverage_reports" / "demo" / "coverage.json").read_text(encoding="utf-8"))["as_of"]))
     finally:
         store.dispose()
     for lv in snap.levels:  # the table prints the figures
         assert f"{lv.covered}" in first.stdout and f"{lv.ratio * 100:.1f} %" in first.stdout
 
     data = json.loads((out / "coverage.json").read_text(encoding="utf-8"))
-    assert data["as_of"] == date.today().isoformat()
+    # "today" is the configured zone's date (Asia/Shanghai by default), not the test machine's: the report
+    # was written within a second of this line, so one of the two sides of a midnight is its date
+    assert data["as_of"] in {clock.today().isoformat(), (clock.now() - timedelta(seconds=5)).date().isoformat()}
     assert [(lv["level"], lv["total"], lv["covered"]) for lv in data["levels"]] == \
         [(lv.level, lv.total, lv.covered) for lv in today.levels]
     assert {p.stem for p in (out / "provinces").glob("*.html")} == {c["code"] for c in data["children"]}
