@@ -5,6 +5,7 @@
                                     a target that does not exist is bad input, refused here
     3. authorize (power list)       audited; a denial commits only its power.deny record: exit 1 / 403
     4. confirm, if destructive      the CLI's --yes or a typed answer on a terminal
+                                    (a dry run stops after step 2 and shows its preview: it reads only)
     5. act                          the work and its audit record, in one transaction
     6. return a result              plain data, rendered by the channel
 
@@ -99,9 +100,10 @@ class Action(Generic[In]):
     run: Callable[[Context, In], Any]
     # the scope to authorize in; a list when the action touches several (each is authorized, first denial wins)
     scope: Callable[[Connection, In], Scope | list[Scope] | None] = no_scope
-    # destructive actions: (question, the word an operator types on a terminal to confirm), or None for
-    # inputs that change nothing (a dry run)
-    confirm: Callable[[In], tuple[str, str] | None] | None = None
+    # destructive actions: (question, the word an operator types on a terminal to confirm)
+    confirm: Callable[[In], tuple[str, str]] | None = None
+    # what a dry run (inputs with dry_run=True) shows instead: reads only, so neither authorized nor confirmed
+    preview: Callable[[Context, In], Any] | None = None
 
     @property
     def destructive(self) -> bool:
@@ -133,13 +135,15 @@ def perform(ctx: Context, action: Action[In], raw: Mapping[str, Any] | In) -> An
     from cloudctl.power.authorize import authorize
 
     inputs = validate(action, raw)
-    question = action.confirm(inputs) if action.confirm is not None else None
-    if question is not None:
+    dry_run = action.preview is not None and bool(getattr(inputs, "dry_run", False))
+    if action.confirm is not None and not dry_run:
         ctx.confirmation.check(action)
     with ctx.store.connect() as conn:
         scope = action.scope(conn, inputs)
+    if dry_run:
+        return action.preview(ctx, inputs)  # type: ignore[misc]
     for s in scope if isinstance(scope, list) else [scope]:
         authorize(ctx.store, ctx.actor, action.name, s)
-    if question is not None:
-        ctx.confirmation.ask(*question)
+    if action.confirm is not None:
+        ctx.confirmation.ask(*action.confirm(inputs))
     return action.run(ctx, inputs)

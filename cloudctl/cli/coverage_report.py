@@ -12,11 +12,10 @@ from typing import Any
 import click
 
 from cloudctl.cli.context import AppContext, pass_app
-from cloudctl.cli.output import OUTPUT_DIR, emit_json, emit_rows, format_option, progress_bar
+from cloudctl.cli.output import OutputPath, emit_json, emit_rows, format_option, progress_bar
 from cloudctl.cli.params import ISO_DATE
 from cloudctl.cli.perform import read_only
-
-LEVELS = ("province", "prefecture", "county", "township", "village")
+from cloudctl.divisions.codes import LEVEL_NAMES as LEVELS
 
 
 def default_out(region: str | None, as_of: date) -> Path:
@@ -47,7 +46,7 @@ def print_report_summary(data: dict[str, Any], out: Path, files: list[Path], fmt
 @click.command("report")
 @click.option("--as-of", type=ISO_DATE, default=None, help="Date of the figures (default: today).")
 @click.option("--region", metavar="CODE", help="A division code (default: the whole country).")
-@click.option("--out", "out", type=OUTPUT_DIR, default=None,
+@click.option("--out", "out", type=OutputPath("dir", create_parents=True), default=None,
               help="Output directory (default: coverage_reports/<region|country>-<date>).")
 @click.option("--from", "trend_from", type=ISO_DATE, default=date(2009, 1, 1), show_default=True,
               help="Start of the trend chart.")

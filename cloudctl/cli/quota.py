@@ -37,9 +37,10 @@ def _quota_inputs(params: dict[str, Any]) -> dict[str, Any]:
 @quota_options
 @cloud_option
 @performs("cloudctl.cloud.actions:SET_QUOTA", inputs=_quota_inputs, consumes=("dept", *QUOTA_FLAGS))
-def set_cmd(app: AppContext, result: dict[str, int], dept: str) -> None:
+def set_cmd(app: AppContext, result: dict[str, Any]) -> None:
     """Set quotas in the store; refused when the pool cannot sell that much. Then `cloud apply`."""
-    click.echo(f"{dept}: " + ", ".join(f"{k}={v}" for k, v in result.items())
+    dept = result["dept"]
+    click.echo(f"{dept}: " + ", ".join(f"{k}={v}" for k, v in result["quotas"].items())
                + f"; run `cloudctl cloud apply --dept {dept}` to push")
 
 

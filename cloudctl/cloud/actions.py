@@ -132,11 +132,11 @@ def _quota_scope(conn: Connection, inputs: SetQuota) -> Scope:
     return dept_scope(conn, inputs.dept, "dept")
 
 
-def _set_quota(ctx: Context, inputs: SetQuota) -> dict[str, int]:
+def _set_quota(ctx: Context, inputs: SetQuota) -> dict[str, Any]:
     from cloudctl.cloud.quotas import set_quotas
 
     set_quotas(ctx.store, ctx.open_cloud(), ctx.actor, inputs.dept, dict(inputs.quotas))
-    return dict(inputs.quotas)
+    return {"dept": inputs.dept, "quotas": dict(inputs.quotas)}
 
 
 SET_QUOTA = Action("quota.set", SetQuota, _set_quota, scope=_quota_scope)

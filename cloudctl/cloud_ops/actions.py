@@ -2,7 +2,7 @@
 
 Department-scoped: `idle reclaim --dept D` needs idle.reclaim for D (each named department is
 authorized); without --dept it needs an unscoped grant. A dry run prints the steps and changes
-nothing; it is authorized like the real run (one may preview only what one may do).
+nothing, not even the audit log: it is a read (the action's preview).
 """
 
 from __future__ import annotations
@@ -41,23 +41,32 @@ def _reclaim_scope(conn: Connection, inputs: Reclaim) -> list[Scope] | None:
     return [dept_scope(conn, code, "depts", active=False) for code in sorted(inputs.depts)] or None
 
 
-def _reclaim(ctx: Context, inputs: Reclaim) -> dict[str, Any]:
-    """{"steps": every planned step, "done": what was carried out (empty on a dry run or when nothing is due)}."""
+def _plan(ctx: Context, inputs: Reclaim) -> tuple[Any, datetime, list[Any]]:
     from cloudctl.cloud_ops.openstack_ops import CloudOps
-    from cloudctl.cloud_ops.reclaim import plan_reclaim, run_reclaim
+    from cloudctl.cloud_ops.reclaim import plan_reclaim
 
     now: datetime = inputs.now or ctx.clock.now()
     ops = CloudOps(ctx.open_cloud())
-    steps = plan_reclaim(ctx.store, ops, now=now, policy=inputs.policy(), depts=list(inputs.depts) or None)
+    return ops, now, plan_reclaim(ctx.store, ops, now=now, policy=inputs.policy(), depts=list(inputs.depts) or None)
+
+
+def _preview(ctx: Context, inputs: Reclaim) -> dict[str, Any]:
+    return {"steps": _plan(ctx, inputs)[2], "done": []}
+
+
+def _reclaim(ctx: Context, inputs: Reclaim) -> dict[str, Any]:
+    """{"steps": every planned step, "done": what was carried out (empty when nothing is due)}."""
+    from cloudctl.cloud_ops.reclaim import run_reclaim
+
+    ops, now, steps = _plan(ctx, inputs)
     due = [s for s in steps if s.op in ("warn", "reclaim", "clear")]
-    done = [] if inputs.dry_run or not due else run_reclaim(ctx.store, ops, ctx.actor, due, now=now)
+    done = run_reclaim(ctx.store, ops, ctx.actor, due, now=now) if due else []
     return {"steps": steps, "done": done}
 
 
-RECLAIM = Action("idle.reclaim", Reclaim, _reclaim, scope=_reclaim_scope,
-                 confirm=lambda i: None if i.dry_run else (
-                     "warn newly idle resources and reclaim (snapshot/delete) those past their grace period?",
-                     "reclaim"))
+RECLAIM = Action("idle.reclaim", Reclaim, _reclaim, scope=_reclaim_scope, preview=_preview,
+                 confirm=lambda i: ("warn newly idle resources and reclaim (snapshot/delete) those past their grace "
+                                    "period?", "reclaim"))
 
 
 class Extend(Inputs):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cloudctl.coverage.model import CODE_LENGTHS
+from cloudctl.divisions.codes import CODE_LENGTHS
 from cloudctl.errors import OperationFailed
 from cloudctl.store import Store
 

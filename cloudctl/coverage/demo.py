@@ -27,11 +27,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from cloudctl.divisions.codes import CODE_LENGTHS, LEVEL_NAMES
+
 SNAPSHOT = date(2015, 5, 31)
 PUBLISHED: dict[str, float] = {"province": 1.0, "prefecture": 0.943, "county": 0.835, "township": 0.336}
 DEFAULT_SEED = 20150531
-LEVELS = ("province", "prefecture", "county", "township")
-_LENGTHS = (2, 4, 6, 9)
+LEVELS = LEVEL_NAMES[:4]  # the demo's history goes down to townships
+_LENGTHS = CODE_LENGTHS[:4]
 # The 12 provinces of the Western Development programme, and the eastern coastal ones.
 WEST = frozenset({"15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"})
 EAST = frozenset({"11", "12", "13", "21", "31", "32", "33", "35", "37", "44", "46"})

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-# Level names in order; the level number is the index + 1 (code lengths 2/4/6/9/12).
-LEVELS: tuple[str, ...] = ("province", "prefecture", "county", "township", "village")
-CODE_LENGTHS: tuple[int, ...] = (2, 4, 6, 9, 12)
+from cloudctl.divisions.codes import LEVEL_NAMES as LEVELS  # the one list of level names (index + 1 = level)
+
 LINK_TYPES: tuple[str, ...] = ("fiber", "mstp", "sdh", "vpn", "wireless", "satellite")
 
 

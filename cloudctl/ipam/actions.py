@@ -135,14 +135,18 @@ def _held(conn: Connection, inputs: Release) -> None:
         raise NotFoundError(what, field="owner" if inputs.owner else "prefix", hint="cloudctl ipam list")
 
 
+def _preview(ctx: Context, inputs: Release) -> tuple[records.Allocation, bool]:
+    """What a release would give back (a dry run: reads only)."""
+    with ctx.store.connect() as conn:
+        found = records.find_allocation(conn, owner=inputs.owner) if inputs.owner else \
+            records.find_allocation(conn, prefix=inputs.prefix)
+    assert found is not None  # checked by the scope step
+    return found, False
+
+
 def _release(ctx: Context, inputs: Release) -> tuple[records.Allocation, bool]:
-    """(the allocation, whether it was released: False on a dry run)."""
+    """(the allocation, True: it was released)."""
     with ctx.store.begin() as conn:
-        if inputs.dry_run:
-            found = records.find_allocation(conn, owner=inputs.owner) if inputs.owner else \
-                records.find_allocation(conn, prefix=inputs.prefix)
-            assert found is not None  # checked by the scope step
-            return found, False
         if inputs.owner is not None:
             released = release_owner(conn, inputs.owner, ctx.actor)
         else:
@@ -151,11 +155,11 @@ def _release(ctx: Context, inputs: Release) -> tuple[records.Allocation, bool]:
     return released, True
 
 
-def _release_question(inputs: Release) -> tuple[str, str] | None:
+def _release_question(inputs: Release) -> tuple[str, str]:
     what = inputs.owner or inputs.prefix or ""
-    return None if inputs.dry_run else (f"release {what}? it goes back to its pool", what)
+    return f"release {what}? it goes back to its pool", what
 
 
-RELEASE = Action("ipam.release", Release, _release, scope=_held, confirm=_release_question)
+RELEASE = Action("ipam.release", Release, _release, scope=_held, confirm=_release_question, preview=_preview)
 
 ACTIONS = (ADD_POOL, REMOVE_POOL, ALLOCATE, RESERVE, RELEASE)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from cloudctl.coverage.model import CODE_LENGTHS, LEVELS
+from cloudctl.divisions.codes import CODE_LENGTHS
+from cloudctl.divisions.codes import LEVEL_NAMES as LEVELS
 from cloudctl.metrics.context import CollectContext
 from cloudctl.metrics.family import Family, label_strings
 

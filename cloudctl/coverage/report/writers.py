@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudctl.coverage.report.charts import percent
+from cloudctl.divisions.codes import LEVEL_NAMES as LEVELS
 from cloudctl.inputs.csvout import csv_text  # no spreadsheet formulas in names
 
 CSV_COLUMNS = ("section", "date", "parent_code", "code", "name", "level", "total", "covered", "ratio",
@@ -79,7 +80,7 @@ def _md_levels(levels: list[dict[str, Any]]) -> list[str]:
 
 
 def _md_children(children: list[dict[str, Any]], head: tuple[str, str] = ("Code", "Name")) -> list[str]:
-    names = [n for n in ("province", "prefecture", "county", "township", "village")
+    names = [n for n in LEVELS
              if any(lv["level"] == n for c in children for lv in c["levels"])]
     lines = [f"| {head[0]} | {head[1]} | " + " | ".join(names) + " |", "|---|---|" + "--:|" * len(names)]
     for c in children:
