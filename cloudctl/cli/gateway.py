@@ -102,11 +102,15 @@ def analyze(source: str, at: dt.datetime | None, expiring_days: int, strict: boo
     rows = [{"publication": f.publication, "finding": f.kind, "detail": f.detail, "related": ", ".join(f.related)}
             for f in result.findings]
     if fmt == "json":
-        emit_json({"at": result.at.isoformat(), "findings": [dict(r, related=f.related)
+        emit_json({"at": result.at.isoformat(), "findings": [dict(r, related=f.related, rule=f.rule)
                                                              for r, f in zip(rows, result.findings, strict=True)],
                    "isolation_matrix": result.matrix})
     else:
-        emit_rows(rows, ["publication", "finding", "detail", "related"], fmt, title=f"findings on {result.at}")
+        columns = ["publication", "finding", "detail", "related"]
+        if any(f.rule == "share" for f in result.findings):  # name the kind of rule beside the name
+            rows = [{"rule": f.rule, **r} for r, f in zip(rows, result.findings, strict=True)]
+            columns = ["rule", *columns]
+        emit_rows(rows, columns, fmt, title=f"findings on {result.at}")
         if fmt == "table":
             matrix_rows = [{"from \\ to": z, **result.matrix[z]} for z in result.zones]
             emit_rows(matrix_rows, ["from \\ to", *result.zones], fmt, title="isolation matrix (new connections)")
@@ -141,13 +145,15 @@ def query(source: str, src: str, dst: str, proto: str, port: int, at: dt.datetim
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 @at_option
+@click.option("--old-at", type=ISO_DATE, metavar="YYYY-MM-DD",
+              help="Evaluate OLD on this date instead (e.g. a stored gateway against itself: what expiry closes).")
 @format_option()
 @read_only
-def diff(old: str, new: str, at: dt.datetime | None, fmt: str) -> None:
-    """Flows whose verdict changes from OLD to NEW, per publication and department egress."""
+def diff(old: str, new: str, at: dt.date | None, old_at: dt.date | None, fmt: str) -> None:
+    """Flows whose verdict changes from OLD to NEW, per publication, data share and department egress."""
     from cloudctl.gateway.diff import diff_policies
 
-    changes = diff_policies(_semantics(old), _semantics(new), _at(at))
+    changes = diff_policies(_semantics(old), _semantics(new), _at(at), old_at=old_at)
     rows = [{"kind": c.kind, "name": c.name, "change": c.change, "flows": c.flows,
              "examples": "; ".join(c.examples)} for c in changes]
     json_rows = [dict(r, examples=c.examples) for r, c in zip(rows, changes, strict=True)]

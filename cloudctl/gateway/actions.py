@@ -21,8 +21,9 @@ class ImportPolicy(Inputs):
     @model_validator(mode="after")
     def _load(self) -> ImportPolicy:
         from cloudctl.gateway.policy import load_policy
+        from cloudctl.gateway.stored import refuse_shares
 
-        self._policy = load_policy(self.source)
+        self._policy = refuse_shares(load_policy(self.source))
         return self
 
     @property

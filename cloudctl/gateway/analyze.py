@@ -11,6 +11,15 @@ and a publication active while `at` < expires:
 * conflict: two publications allow some same flows but differ in expiry or owner: expiring
   or withdrawing one leaves those flows open through the other.
 
+Data shares (docs/sharing.md) are rules after the publications, on the same grid: a share is
+`duplicates` when every flow it allows is already allowed by other rules that stay active at
+least as long (it opens nothing), and in `conflict` with a rule it overlaps with a different
+expiry or owner. (A share never allows a flow a publication allows: a publication always has a
+portal in an internet-access zone at one end, a share a department subnet and a service, both
+in public or dedicated zones. So in a checked policy a share duplicates or conflicts with other
+shares only; the computation does not assume it.) Shares expired or revoked on `at`, or ending
+within `expiring_days`, are reported like publications.
+
 Computed on the grid of cells.py (per interface pair, protocol and family), never pairwise
 over all publications. Expired publications take no part.
 """
@@ -24,14 +33,16 @@ from dataclasses import dataclass, field
 from cloudctl.gateway.cells import Grid
 from cloudctl.gateway.netspace import Interval, covers, intersect, normalize, size
 from cloudctl.gateway.semantics import FOREVER, PubFlow, Semantics
+from cloudctl.gateway.shares import ONE_DAY
 
 
 @dataclass
 class Finding:
-    publication: str
-    kind: str  # shadowed | redundant | conflict | expired | expiring
+    publication: str  # the publication's name, or the share's (share-<id>) when rule == "share"
+    kind: str  # shadowed | redundant | duplicates | conflict | expired | revoked | expiring
     detail: str
     related: list[str] = field(default_factory=list)
+    rule: str = "publication"  # publication | share
 
 
 @dataclass
@@ -108,11 +119,13 @@ def _conflicts(grid: Grid) -> dict[tuple[int, int], int]:
 
 
 def isolation_matrix(sem: Semantics, at: dt.date) -> tuple[list[str], dict[str, dict[str, str]]]:
-    """zone -> zone -> what crosses: 'pub:N' publications, 'egress:D,..', '=' same zone, '-' nothing."""
+    """zone -> zone -> what crosses: 'pub:N' publications, 'share:N' data shares, 'egress:D,..', '=' same zone,
+    '-' nothing."""
     zones = list(sem.policy.zones)
     pubs: dict[tuple[str, str], set[str]] = defaultdict(set)
+    shares: dict[tuple[str, str], set[str]] = defaultdict(set)
     for f in sem.active_publications(at):
-        pubs[(f.src_zone, f.dst_zone)].add(f.name)
+        (pubs if f.kind == "publication" else shares)[(f.src_zone, f.dst_zone)].add(f.name)
     egress: dict[tuple[str, str], set[str]] = defaultdict(set)
     for e in sem.egress:
         egress[(e.src_zone, sem.topology.internet_zone or "")].add(e.department)
@@ -123,6 +136,8 @@ def isolation_matrix(sem: Semantics, at: dt.date) -> tuple[list[str], dict[str, 
             parts = []
             if (a, b) in pubs:
                 parts.append(f"pub:{len(pubs[(a, b)])}")
+            if (a, b) in shares:
+                parts.append(f"share:{len(shares[(a, b)])}")
             if (a, b) in egress:
                 parts.append("egress:" + ",".join(sorted(egress[(a, b)])))
             row[b] = " ".join(parts) if parts else ("=" if a == b else "-")
@@ -130,10 +145,28 @@ def isolation_matrix(sem: Semantics, at: dt.date) -> tuple[list[str], dict[str, 
     return zones, matrix
 
 
+def _share_dates(sem: Semantics, at: dt.date, expiring_days: int) -> list[Finding]:
+    """Shares closed on `at` (expired or revoked) and those ending within expiring_days."""
+    out = []
+    for r in sem.rules[len(sem.policy.publications):]:
+        if r.expires is None or (r.starts is not None and at < r.starts):
+            continue
+        if r.expires <= at:
+            what = f"revoked on {r.expires}" if r.revoked else f"expired: its last day was {r.expires - ONE_DAY}"
+            out.append(Finding(r.name, "revoked" if r.revoked else "expired", what + ": allows nothing", rule="share"))
+        elif (r.expires - at).days <= expiring_days:
+            last = "revoked from" if r.revoked else "in effect through"
+            day = r.expires if r.revoked else r.expires - ONE_DAY
+            out.append(Finding(r.name, "expiring", f"{last} {day} (closes in {(r.expires - at).days} days)",
+                               rule="share"))
+    return out
+
+
 def analyze_policy(sem: Semantics, at: dt.date, expiring_days: int = 30) -> Analysis:
-    """Every finding on the publications active on `at`, and the isolation matrix."""
-    names = {i: p.name for i, p in enumerate(sem.policy.publications)}
-    owner = {i: p.owner for i, p in enumerate(sem.policy.publications)}
+    """Every finding on the publications and data shares active on `at`, and the isolation matrix."""
+    rules = sem.rules
+    names = {i: r.name for i, r in enumerate(rules)}
+    kind = {i: r.kind for i, r in enumerate(rules)}
     findings: list[Finding] = []
     for p in sem.policy.publications:
         if p.expires is not None and p.expires <= at:
@@ -141,28 +174,39 @@ def analyze_policy(sem: Semantics, at: dt.date, expiring_days: int = 30) -> Anal
         elif p.expires is not None and (p.expires - at).days <= expiring_days:
             findings.append(Finding(p.name, "expiring", f"expires on {p.expires} "
                                                         f"(in {(p.expires - at).days} days)"))
+    findings += _share_dates(sem, at, expiring_days)
     active = sem.active_publications(at)
     grid = sem.grid(at)
     shadowed, redundant, helpers = _coverage(active, grid)
     for o in shadowed:
-        by = sorted(helpers[o])
-        findings.append(Finding(names[o], "shadowed", "every flow is allowed by earlier publications that stay "
-                                                      "active at least as long", [names[x] for x in by]))
+        by = [names[x] for x in sorted(helpers[o])]
+        if kind[o] == "share":
+            findings.append(Finding(names[o], "duplicates", DUPLICATES, by, rule="share"))
+        else:
+            findings.append(Finding(names[o], "shadowed", "every flow is allowed by earlier publications that stay "
+                                                          "active at least as long", by))
     for o in redundant:
-        by = sorted(helpers[o])
+        by = [names[x] for x in sorted(helpers[o])]
+        if kind[o] == "share":
+            findings.append(Finding(names[o], "duplicates", DUPLICATES, by, rule="share"))
+            continue
         findings.append(Finding(names[o], "redundant", "every flow is also allowed by other publications that stay "
-                                                       "active at least as long", [names[x] for x in by]))
+                                                       "active at least as long", by))
     for (a, b), count in sorted(_conflicts(grid).items()):
-        pa, pb = sem.policy.publications[a], sem.policy.publications[b]
+        ra, rb = rules[a], rules[b]
         what = []
-        if (pa.expires or FOREVER) != (pb.expires or FOREVER):
-            what.append(f"expiry {pa.expires or 'never'} vs {pb.expires or 'never'}")
-        if owner[a] != owner[b]:
-            what.append(f"owner {owner[a]} vs {owner[b]}")
+        if (ra.expires or FOREVER) != (rb.expires or FOREVER):
+            what.append(f"expiry {ra.expires or 'never'} vs {rb.expires or 'never'}")
+        if ra.owner != rb.owner:
+            what.append(f"owner {ra.owner} vs {rb.owner}")
         findings.append(Finding(names[b], "conflict", f"shares {count} flows with {names[a]!r} ({'; '.join(what)})",
-                                [names[a]]))
+                                [names[a]], rule=rb.kind))
     zones, matrix = isolation_matrix(sem, at)
-    order = {"shadowed": 0, "redundant": 1, "conflict": 2, "expired": 3, "expiring": 4}
-    position = {p.name: i for i, p in enumerate(sem.policy.publications)}
-    findings.sort(key=lambda f: (order[f.kind], position[f.publication]))
+    position = {r.name: i for i, r in enumerate(rules)}
+    findings.sort(key=lambda f: (FINDING_ORDER[f.kind], position[f.publication]))
     return Analysis(at, findings, zones, matrix)
+
+
+DUPLICATES = "every flow is already allowed by other rules that stay active at least as long: the share opens nothing"
+FINDING_ORDER = {"shadowed": 0, "redundant": 1, "duplicates": 2, "conflict": 3, "expired": 4, "revoked": 5,
+                 "expiring": 6}

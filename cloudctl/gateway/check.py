@@ -3,7 +3,7 @@
 Checks: address literals (never hostnames), each address inside its zone, zones do not
 overlap, no publication to or from a whole zone or `any`, ports 1-65535 and within the
 service's ports, references resolve, names unique, interfaces carry each zone exactly once,
-departments' access classes and subnets.
+departments' access classes and subnets; data shares (gateway/shares.py check_shares).
 """
 
 from __future__ import annotations
@@ -79,6 +79,10 @@ class _Checker:
         self.check_portals()
         self.check_services()
         self.check_publications()
+        if p.shares:
+            from cloudctl.gateway.shares import check_shares
+
+            check_shares(p, self.add)
         return self.problems
 
     def check_gateway(self) -> None:

@@ -38,7 +38,6 @@ def publication_elements(flows: list[PubFlow], grid: Grid | None = None
                          ) -> dict[tuple[str, str, int], list[tuple[str, ...]]]:
     """(iif, oif, family) -> disjoint map elements (src, dst, proto, ports, counter), sorted."""
     grid = grid if grid is not None else flow_grid(flows)
-    names = {f.order: f.name for f in flows}
     runs: dict[tuple, list[int]] = defaultdict(list)
     for (gid, i, j), entries in grid.cells.items():
         if len(entries) == 1:  # the common case: one publication owns the cell
@@ -52,7 +51,8 @@ def publication_elements(flows: list[PubFlow], grid: Grid | None = None
                 runs[(gid, j, piece, tag[0])].append(i)
             covered = normalize([*covered, *ports])
     text_cache: dict[tuple[int, int, int], str] = {}
-    counters = {order: f'"pub_{name}"' for order, name in names.items()}  # names are checked: A-Z a-z 0-9 _ . -
+    counters = {f.order: f'"pub_{f.name}"' if f.kind == "publication" else f'"share_{f.name[6:]}"'
+                for f in flows}  # names are checked: A-Z a-z 0-9 _ . -; shares are share-<id>
     out: dict[tuple[str, str, int], list[tuple]] = defaultdict(list)
     for (gid, j, (plo, phi), order), indices in runs.items():
         family, iif, oif, proto = grid.groups[gid]
@@ -123,6 +123,8 @@ def render(sem: Semantics, at: dt.date) -> str:
                   f"\t\tcomment {_quote(_describe(pub)[:128])}", "\t}"]
         if pub.name not in active_names:
             lines.insert(len(lines) - 3, f"\t# {pub.name}: no flow (no address of a matching IP version)")
+    if policy.shares:
+        _share_counters(lines, policy, at)
     for dept in egress_depts:
         lines += [f"\tcounter {egress_counter_name(dept)} {{", f"\t\tcomment {_quote('egress ' + dept)}", "\t}"]
     lines += ["\tcounter forward_dropped {", '\t\tcomment "new connections no rule allows"', "\t}"]
@@ -187,6 +189,27 @@ def render(sem: Semantics, at: dt.date) -> str:
         lines.append("\t}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _share_counters(lines: list[str], policy: Policy, at: dt.date) -> None:
+    """One counter per share in effect on `at`; the closed ones are named in the header."""
+    from cloudctl.gateway.shares import closes_on, describe, share_counter_name
+
+    header = lines.index(f"table inet {TABLE}")
+    in_effect = []
+    for share in policy.shares:
+        end = closes_on(share)
+        if (share.starts is None or share.starts <= at) and (end is None or at < end):
+            in_effect.append(share)
+        else:
+            state = "not yet in effect" if share.starts is not None and at < share.starts else (
+                f"revoked {share.revoked}" if share.revoked is not None and share.revoked == end else f"ended {end}")
+            lines.insert(header, f"#   omitted: {describe(share)}: {state}")
+            header += 1
+    lines.insert(header, f"# {len(in_effect)} data shares in effect; {len(policy.shares) - len(in_effect)} omitted")
+    for share in in_effect:
+        lines += [f"\tcounter {share_counter_name(share.id)} {{", f"\t\tcomment {_quote(describe(share)[:128])}",
+                  "\t}"]
 
 
 def compile_ruleset(policy: Policy, at: dt.date | None = None) -> str:

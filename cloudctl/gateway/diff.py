@@ -1,4 +1,4 @@
-"""Flows whose verdict changes between two policies, summarised per publication (and egress).
+"""Flows whose verdict changes between two policies, summarised per publication, data share and egress.
 
 Both policies' allowed flows (active publications on `at`, and department egress) are cut
 on one grid; per cell the opened ports (new minus old) are credited to the first new
@@ -20,7 +20,7 @@ Tag = tuple[int, int, str, str]  # (side 0 old / 1 new, order, kind, name)
 
 @dataclass
 class Change:
-    kind: str  # publication | egress
+    kind: str  # publication | share | egress
     name: str
     change: str  # opened | closed
     flows: int = 0  # publications: address pairs x ports; egress: source addresses
@@ -30,8 +30,8 @@ class Change:
 def _items(sem: Semantics, side: int, at: dt.date) -> list:
     items = []
     for f in sem.active_publications(at):
-        items.append((f.group, f.src, f.dst, f.ports, (side, f.order, "publication", f.name)))
-    offset = len(sem.policy.publications)
+        items.append((f.group, f.src, f.dst, f.ports, (side, f.order, f.kind, f.name)))
+    offset = len(sem.rules)
     for k, e in enumerate(sem.egress):
         for dst in sem.topology.internet_space[e.family]:
             items.append(((e.family, e.iif, e.oif, "any"), e.src, dst, ANY_PORT, (side, offset + k, "egress",
@@ -39,9 +39,11 @@ def _items(sem: Semantics, side: int, at: dt.date) -> list:
     return items
 
 
-def diff_policies(old: Semantics, new: Semantics, at: dt.date, examples: int = 3) -> list[Change]:
-    """Opened and closed flows per publication / department, in a stable order."""
-    grid = build_grid([*_items(old, 0, at), *_items(new, 1, at)])
+def diff_policies(old: Semantics, new: Semantics, at: dt.date, examples: int = 3,
+                  old_at: dt.date | None = None) -> list[Change]:
+    """Opened and closed flows per publication / share / department, in a stable order. OLD is evaluated on
+    OLD_AT (default: AT), so one stored gateway against itself shows what expiry closes between two dates."""
+    grid = build_grid([*_items(old, 0, old_at or at), *_items(new, 1, at)])
     changes: dict[tuple[str, str, str], Change] = {}
     seen_sources: set[tuple] = set()
     for (gid, i, j), entries in grid.cells.items():
@@ -75,7 +77,8 @@ def diff_policies(old: Semantics, new: Semantics, at: dt.date, examples: int = 3
                     change.examples.append(example)
                 if not rest:
                     break
-    return sorted(changes.values(), key=lambda c: (c.kind != "publication", c.name, c.change))
+    rank = {"publication": 0, "share": 1, "egress": 2}
+    return sorted(changes.values(), key=lambda c: (rank[c.kind], c.name, c.change))
 
 
 def _clip(rest: list[Interval], ports: tuple[Interval, ...]) -> list[Interval]:

@@ -87,6 +87,23 @@ class Publication(_Dump):
 
 
 @record
+class Share(_Dump):
+    """An approved data share (docs/sharing.md): the consumer department's subnets may open new
+    connections to the service's address on `ports` (default: the service's) from `starts`
+    through `until`, both inclusive, unless revoked (nothing from that day on)."""
+
+    id: int
+    service: str
+    consumer: str
+    until: dt.date
+    ports: list[Port] | None = None
+    starts: dt.date | None = None
+    revoked: dt.date | None = None
+    resource: str | None = None
+    owner: str | None = None
+
+
+@record
 class Department(_Dump):
     name: str
     access_class: Literal["A", "B", "C", "D", "E", "F"]
@@ -101,6 +118,7 @@ class Policy(_Dump):
     services: list[Service] = field(default_factory=list)
     publications: list[Publication] = field(default_factory=list)
     departments: list[Department] = field(default_factory=list)
+    shares: list[Share] = field(default_factory=list)  # approved data shares, from the store
     _source: Document | None = field(default=None, init=False, repr=False, compare=False)
     _checked: bool = field(default=False, init=False, repr=False, compare=False)
 

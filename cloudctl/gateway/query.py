@@ -1,8 +1,9 @@
 """Would the gateway allow this new connection? Computed on the semantics the ruleset implements.
 
 The gateway routes by zone: the packet arrives on the interface carrying the source's zone
-and leaves on the one carrying the destination's. The first active publication (file order)
-whose flow holds the packet decides, as the compiled map counts it; then department egress;
+and leaves on the one carrying the destination's. The first active rule (publications in file
+order, then data shares) whose flow holds the packet decides, as the compiled map counts it;
+then department egress;
 otherwise the packet is dropped, and the answer says which isolation rule drops it.
 """
 
@@ -19,8 +20,9 @@ from cloudctl.gateway.semantics import ACCESS_CLASS_MEANING, Semantics
 @dataclass(frozen=True)
 class Decision:
     verdict: str  # "allow" | "deny"
-    rule: str  # "publication" | "egress" | "isolation" | "expired" | "no-route" | "default-drop"
-    decided_by: str | None  # publication or department name
+    rule: str  # "publication" | "share" | "egress" | "isolation" | "expired" | "revoked" | "not-in-effect" |
+    #   "no-route" | "default-drop"
+    decided_by: str | None  # publication, share (share-<id>) or department name
     reason: str
     src_zone: str | None
     dst_zone: str | None
@@ -60,17 +62,29 @@ def query_flow(sem: Semantics, src: str, dst: str, proto: str, port: int, at: dt
     if sz is None or dz is None:
         missing = src if sz is None else dst
         return deny("no-route", f"{missing} is in no zone of this gateway: it neither arrives nor leaves here")
-    expired = None
+    closed = None
     for f in sem.publications:
         if (f.family == family and f.iif == iif and f.oif == oif and f.proto == proto
                 and f.src[0] <= s <= f.src[1] and f.dst[0] <= d <= f.dst[1]
                 and any(lo <= port <= hi for lo, hi in f.ports)):
             if f.active(at):
+                if f.kind == "share":
+                    return Decision("allow", "share", f.name, f"{_share_text(sem, f.order)} allows it", sz, dz,
+                                    iif, oif)
                 return Decision("allow", "publication", f.name, f"publication {f.name!r} allows it", sz, dz, iif, oif)
-            expired = expired or f
-    if expired is not None:
-        return deny("expired", f"publication {expired.name!r} expired on {expired.expires}; nothing else allows it",
-                    expired.name)
+            closed = closed or f
+    if closed is not None and closed.kind == "share":
+        rule = sem.rules[closed.order]
+        if rule.starts is not None and at < rule.starts:
+            kind, when = "not-in-effect", f"is not in effect before {rule.starts}"
+        elif rule.revoked:
+            kind, when = "revoked", f"was revoked on {rule.expires}"
+        else:
+            kind, when = "expired", "has expired"
+        return deny(kind, f"{_share_text(sem, closed.order)} {when}; nothing else allows it", closed.name)
+    if closed is not None:
+        return deny("expired", f"publication {closed.name!r} expired on {closed.expires}; nothing else allows it",
+                    closed.name)
     if dz == topo.internet_zone:
         for e in sem.egress:
             if e.family == family and e.iif == iif and e.src[0] <= s <= e.src[1]:
@@ -86,13 +100,20 @@ def query_flow(sem: Semantics, src: str, dst: str, proto: str, port: int, at: dt
     kinds = (topo.kind[sz], topo.kind[dz])
     zones = sem.policy.zones
     if kinds == ("dedicated", "dedicated") and zones[sz].department != zones[dz].department:
-        return deny("isolation", "dedicated zones of different departments never reach each other")
+        return deny("isolation", "dedicated zones of different departments never reach each other, except through "
+                                 "an approved data share, and none allows this flow")
     if kinds[0] in ("internet", "internet-access") and kinds[1] in ("public", "dedicated"):
         return deny("isolation", f"nothing from the {kinds[0]} zone reaches the {kinds[1]} zone except a "
                                  "publication, and none allows this flow")
     if sz == dz:
         return deny("no-route", f"both addresses are in zone {sz!r}: the gateway does not forward within a zone")
     return deny("default-drop", f"no publication allows {sz} -> {dz} {proto}/{port}")
+
+
+def _share_text(sem: Semantics, order: int) -> str:
+    from cloudctl.gateway.shares import describe
+
+    return describe(sem.policy.shares[order - len(sem.policy.publications)])
 
 
 def _contains(cidr: str, family: int, value: int) -> bool:

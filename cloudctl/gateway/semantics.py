@@ -9,10 +9,15 @@ Allowed new connections (everything else forwarded is dropped; replies pass by c
 * egress of a department whose access class takes the unified exit of this gateway (B, D):
   from its subnets, arriving on the interface of the subnet's zone, to internet addresses
   (outside every other zone), leaving on the internet zone's interface, source-NATed to
-  `exit_address` (`exit_address_v6` for IPv6). Classes A, C, E, F have no egress here.
+  `exit_address` (`exit_address_v6` for IPv6). Classes A, C, E, F have no egress here;
+* an approved data share, while in effect (from `starts` through `until`, unless revoked): from
+  the consumer department's subnets to the shared service's address and the granted ports
+  (gateway/shares.py).
 
-Dedicated zones therefore never reach each other, and nothing from the internet or the
-internet access zone reaches the public or dedicated zones except through a publication.
+Dedicated zones therefore never reach each other except through an approved share, and nothing
+from the internet or the internet access zone reaches the public or dedicated zones except
+through a publication. Publications and shares are "rules" numbered in one order (publications
+in file order, then shares): the first active rule allowing a flow decides and counts it.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ GroupKey = tuple[int, str, str, str]  # (family, iif, oif, proto)
 
 
 class PubFlow(NamedTuple):
-    """One portal address x one service address of a publication (group = (family, iif, oif, proto))."""
+    """One portal address x one service address of a publication, or one consumer subnet x the service
+    address of a share (kind "share"); group = (family, iif, oif, proto)."""
 
     order: int
     name: str
@@ -59,9 +65,11 @@ class PubFlow(NamedTuple):
     owner: str | None
     group: GroupKey
     tag: tuple[int, dt.date, str | None]  # (order, expiry key, owner): what the analysis grid carries
+    kind: str = "publication"  # or "share"
+    starts: dt.date | None = None  # shares: the first day it allows
 
     def active(self, at: dt.date) -> bool:
-        return self.expires is None or at < self.expires
+        return (self.expires is None or at < self.expires) and (self.starts is None or self.starts <= at)
 
     @property
     def expiry_key(self) -> dt.date:
@@ -81,19 +89,35 @@ class EgressFlow:
     src_zone: str
 
 
+class Rule(NamedTuple):
+    """A publication or a share, by its order (publications in file order, then shares)."""
+
+    kind: str  # publication | share
+    name: str
+    expires: dt.date | None  # the first day it allows nothing
+    owner: str | None
+    starts: dt.date | None = None
+    revoked: bool = False  # shares: closed by revocation rather than expiry
+
+    def active(self, at: dt.date) -> bool:
+        return (self.expires is None or at < self.expires) and (self.starts is None or self.starts <= at)
+
+
 @dataclass
 class Semantics:
     policy: Policy
     topology: Topology
-    publications: list[PubFlow]
+    publications: list[PubFlow]  # the flows of every rule: publications', then shares'
     egress: list[EgressFlow]
+    rules: list[Rule] = field(default_factory=list)
 
     _grids: dict[dt.date, Grid] = field(default_factory=dict)
     _active: dict[dt.date, list[PubFlow]] = field(default_factory=dict)
 
     def active_publications(self, at: dt.date) -> list[PubFlow]:
         if at not in self._active:
-            self._active[at] = [f for f in self.publications if f.expires is None or at < f.expires]
+            self._active[at] = [f for f in self.publications if (f.expires is None or at < f.expires)
+                                and (f.starts is None or f.starts <= at)]
         return self._active[at]
 
     def grid(self, at: dt.date) -> Grid:
@@ -147,7 +171,11 @@ def build_semantics(policy: Policy) -> Semantics:
                 src, dst, src_zone, dst_zone = s_span, p_span, s_zone, p_zone
             iif, oif = iface[src_zone], iface[dst_zone]
             flows.append(new_flow(PubFlow, (order, pub.name, family, iif, oif, src, dst, src_zone, dst_zone, proto,
-                                            ports, pub.expires, pub.owner, (family, iif, oif, proto), tag)))
+                                            ports, pub.expires, pub.owner, (family, iif, oif, proto), tag,
+                                            "publication", None)))
+    rules = [Rule("publication", p.name, p.expires, p.owner) for p in policy.publications]
+    if policy.shares:
+        rules += _share_flows(policy, topo, placed_services, flows)
     egress: list[EgressFlow] = []
     if topo.internet_zone is not None:
         out_iface = topo.iface[topo.internet_zone]
@@ -160,4 +188,24 @@ def build_semantics(policy: Policy) -> Semantics:
                 if zone is not None:
                     egress.append(EgressFlow(dept.name, dept.access_class, family, topo.iface[zone], out_iface,
                                              (lo, hi), zone))
-    return Semantics(policy, topo, flows, egress)
+    return Semantics(policy, topo, flows, egress, rules)
+
+
+def _share_flows(policy: Policy, topo: Topology, placed_services: dict, flows: list[PubFlow]) -> list[Rule]:
+    """Append the flows of every share (ordered after the publications); their rules."""
+    from cloudctl.gateway.shares import closes_on, share_name, share_placements, share_ports, was_revoked
+
+    rules = []
+    for k, share in enumerate(policy.shares):
+        order, name, expires = len(policy.publications) + k, share_name(share.id), closes_on(share)
+        rules.append(Rule("share", name, expires, share.owner, share.starts, was_revoked(share)))
+        s_family, dst, dst_zone, proto = placed_services[share.service]
+        ports = share_ports(policy, share)
+        tag = (order, expires or FOREVER, share.owner)
+        for family, src, src_zone in share_placements(policy, topo.zones.zone_of, share):
+            if family != s_family or dst_zone is None or src_zone == dst_zone:
+                continue
+            iif, oif = topo.iface[src_zone], topo.iface[dst_zone]
+            flows.append(PubFlow(order, name, family, iif, oif, src, dst, src_zone, dst_zone, proto, ports, expires,
+                                 share.owner, (family, iif, oif, proto), tag, "share", share.starts))
+    return rules

@@ -42,15 +42,24 @@ def _canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
+def refuse_shares(policy: Policy) -> Policy:
+    """A policy file to import carries no data shares: those are granted through approval only."""
+    if policy.shares:
+        raise policy.source.error(("shares",), "data shares are not imported from a policy file",
+                                  hint="remove `shares`: a share is granted through `cloudctl share request` and "
+                                       "approval, and the stored gateway is compiled with the approved ones")
+    return policy
+
+
 def import_policy(store: Store, actor: Actor, policy: Policy, *, approval_policy: str = DEFAULT_APPROVAL_POLICY,
                   source: str | None = None, now: datetime | None = None) -> ImportResult:
     """Store a checked policy; file an approval request per new or changed publication."""
     from cloudctl.approvals import create_request
 
-    ensure_valid(policy)
+    refuse_shares(ensure_valid(policy))
     at = clock.stamp(now)
     name = policy.gateway.name
-    body = _canonical(policy.model_dump(mode="json", exclude={"publications"}))
+    body = _canonical(policy.model_dump(mode="json", exclude={"publications", "shares"}))
     departments = {s.name: s.department for s in policy.services}
     result = ImportResult(name)
     with store.begin() as conn:
