@@ -26,5 +26,6 @@ def appliers() -> dict[str, Applier]:
 def actions() -> tuple[Action[Any], ...]:
     from cloudctl.approvals.actions import ACTIONS as APPROVALS
     from cloudctl.settings_actions import SET_SETTING
+    from cloudctl.sharing.actions import ACTIONS as SHARING
 
-    return (*APPROVALS, SET_SETTING)
+    return (*APPROVALS, SET_SETTING, *SHARING)

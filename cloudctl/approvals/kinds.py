@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
@@ -76,6 +76,20 @@ class GatewayPublication(Payload):
     body: dict[str, Any]
 
 
+class DataShare(Payload):
+    """A department asks for another's catalogued data service (cloudctl share request; docs/sharing.md)."""
+
+    resource: str = Field(min_length=1, max_length=64)
+    resource_class: Literal["open", "conditional"]  # closed resources are refused before a request exists
+    owner: str = Field(min_length=1, max_length=32)
+    consumer: str = Field(min_length=1, max_length=32)
+    gateway: str = Field(min_length=1, max_length=64)
+    service: str = Field(min_length=1, max_length=64)
+    ports: list[int | str] = Field(min_length=1, max_length=64)
+    until: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    purpose: str = Field(min_length=1, max_length=2000)
+
+
 Sizer = Callable[[Any, dict[str, Any] | None], dict[str, int]]
 
 
@@ -129,6 +143,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("volume", Volumes, ("volumes", "gigabytes"), _volume_sizes),
     Kind("gateway-publication", GatewayPublication, (), lambda p, f: {}, filed_by="cloudctl gateway import",
          applier_needed=False),
+    Kind("data-share", DataShare, (), lambda p, f: {}, filed_by="cloudctl share request", applier_needed=False),
 )}
 
 

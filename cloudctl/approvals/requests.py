@@ -108,14 +108,15 @@ def check_targets(conn: Connection, dept: str | None, region: str | None) -> str
 
 def create_request(conn: Connection, actor: Actor, *, kind: str, payload: dict[str, Any], policy: str,
                    title: str | None = None, dept: str | None = None, region: str | None = None,
-                   now: datetime | None = None, flavor: dict[str, Any] | None = None, check_dept: bool = True
-                   ) -> dict[str, Any]:
+                   now: datetime | None = None, flavor: dict[str, Any] | None = None, check_dept: bool = True,
+                   may_auto_approve: bool = True) -> dict[str, Any]:
     """File a request; every reviewer group is asked at once. Auto-approved inside the policy's tier.
 
     The kind must be registered and the payload fit its schema; cloudctl computes the size fields
     (a server's from its FLAVOR, read from the cloud by the caller). The department and region
     must exist now, not only when the request is applied (a gateway publication's department is
-    one its checked gateway policy declares: check_dept=False).
+    one its checked gateway policy declares: check_dept=False). may_auto_approve=False: votes are needed
+    whatever the policy's tier says (a conditional data share).
     """
     spec = get_kind(kind)
     parsed = spec.parse(payload)
@@ -132,7 +133,7 @@ def create_request(conn: Connection, actor: Actor, *, kind: str, payload: dict[s
     stored = spec.normalise(parsed, flavor)
     start = now or clock.now()
     at, deadline = _iso(start), _iso(start + pol.deadline)
-    auto = pol.auto_approves(spec.name, spec.size_fields, sizes)
+    auto = may_auto_approve and pol.auto_approves(spec.name, spec.size_fields, sizes)
     status = engine.APPROVED if auto else engine.PENDING
     reason = "auto-approved: inside the policy's size tier" if auto else None
     rid = conn.execute(insert(approval_request).values(
@@ -236,6 +237,22 @@ def withdraw(conn: Connection, actor: Actor, request_id: int, reason: str | None
     return result
 
 
+def close_pending(conn: Connection, actor: Actor, request_id: int, reason: str, now: datetime | None = None
+                  ) -> dict[str, Any]:
+    """Withdraw a pending request on behalf of the capability that filed it (a revoked data share): closing
+    needs no approval. The caller has authorized the actor; the reviewers stop being asked."""
+    _serialise(conn)
+    row = _load(conn, request_id, lock=True)
+    if row.status != engine.PENDING:
+        raise ConflictError(f"request {row.id} is already {row.status}")
+    at = _iso(now)
+    _event(conn, row.id, at, actor.name, "withdrawn", {"reason": reason})
+    _finish(conn, row, actor, engine.WITHDRAWN, reason, at)
+    result = {"id": row.id, "status": engine.WITHDRAWN}
+    record_change(conn, actor, "request.withdraw", "request", str(row.id), {"status": row.status}, result, at=at)
+    return result
+
+
 def sweep(conn: Connection, actor: Actor, now: datetime | None = None) -> dict[str, Any]:
     """Escalate every pending request past its deadline (once). Safe to run from cron: idempotent."""
     _serialise(conn)
@@ -325,6 +342,6 @@ def list_requests(conn: Connection, *, status: str | None = None, requester: str
     return out
 
 
-__all__ = ["cast_vote", "create_request", "delegate_votes", "events_of", "get_policy", "list_delegations",
-           "list_policies", "list_requests", "parse_duration", "parse_time", "set_policy", "show_request",
-           "sweep", "withdraw"]
+__all__ = ["cast_vote", "close_pending", "create_request", "delegate_votes", "events_of", "get_policy",
+           "list_delegations", "list_policies", "list_requests", "parse_duration", "parse_time", "set_policy",
+           "show_request", "sweep", "withdraw"]

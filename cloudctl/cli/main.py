@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "idle": ("cloudctl.cli.idle:idle", "Idle resources: scan, warn, reclaim."),
     # isolation gateways and automation
     "gateway": ("cloudctl.cli.gateway:gateway", "Isolation gateways: check, analyse, compile, deploy."),
+    "share": ("cloudctl.cli.share:share", "Data sharing between departments: catalogue, requests, flows."),
     "inventory": ("cloudctl.cli.inventory:inventory", "Ansible dynamic inventory from the store."),
     "run": ("cloudctl.cli.run:run", "Run a playbook with ansible-runner, per-host summary."),
     # agents, API, monitoring

@@ -119,6 +119,7 @@ class Policy(_Dump):
     publications: list[Publication] = field(default_factory=list)
     departments: list[Department] = field(default_factory=list)
     shares: list[Share] = field(default_factory=list)  # approved data shares, from the store
+    dropped_shares: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
     _source: Document | None = field(default=None, init=False, repr=False, compare=False)
     _checked: bool = field(default=False, init=False, repr=False, compare=False)
 

@@ -11,7 +11,7 @@ summarising audit record.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -123,9 +123,16 @@ def list_publications(store: Store, gateway: str) -> list[dict[str, Any]]:
 
 
 def load_stored_policy(store: Store, gateway: str) -> Policy:
-    """The stored policy of a gateway with its approved publications only, checked."""
+    """The stored policy of a gateway with its approved publications and approved data shares only, checked.
+
+    A share the current policy can no longer place (its service or consumer department was removed by a
+    later import, or its ports are no longer the service's) is left out, so it opens nothing; analyze
+    lists it (policy.dropped_shares)."""
+    from cloudctl.sharing.store import approved_shares
+
     with store.connect() as conn:
         body = conn.execute(select(gateway_policy.c.body).where(gateway_policy.c.name == gateway)).scalar_one_or_none()
+        shares = approved_shares(conn, gateway, clock.current().zone) if body is not None else []
     if body is None:
         raise NotFoundError(f"no policy file and no stored gateway named {gateway!r}", field="FILE|NAME",
                             hint="give a policy file, or import one: cloudctl gateway import FILE")
@@ -133,4 +140,25 @@ def load_stored_policy(store: Store, gateway: str) -> Policy:
     data["publications"] = [p["body"] for p in list_publications(store, gateway) if p["status"] == "approved"]
     policy = Policy.model_validate(data)
     policy._source = Document(None, f"store:{gateway}")
-    return ensure_valid(policy)
+    ensure_valid(policy)
+    if shares:
+        _add_shares(policy, shares)
+    return policy
+
+
+def _add_shares(policy: Policy, shares: list[dict[str, Any]]) -> None:
+    from cloudctl.gateway.policy import Share
+    from cloudctl.gateway.shares import check_shares, describe
+    from cloudctl.inputs.records import from_data
+
+    records = [from_data(Share, s) for s in shares]
+    for record in records:
+        problems: list[str] = []
+        check_shares(replace(policy, shares=[record]),
+                     lambda path, message, hint=None, out=problems: out.append(message))
+        if problems:
+            policy.dropped_shares.append(f"{describe(record)}: {problems[0]}")
+        else:
+            policy.shares.append(record)
+    # the policy stays checked: each share was checked against it alone, and shares do not interact (their
+    # ids are the store's keys)

@@ -91,6 +91,14 @@ POWER_LIST: tuple[Permission, ...] = (
     Permission("agent.probe.add", "cloudctl agent probe add", "add a probe the agents of a division run", R),
     Permission("agent.probe.remove", "cloudctl agent probe remove", "remove a probe", R),
     Permission("agent.probe.import", "cloudctl agent probe import", "add or update probes from a file (bulk)", R),
+    # data sharing between departments (数据共享交换)
+    Permission("share.resource.add", "cloudctl share resource add",
+               "put one of the department's gateway services in the data catalogue", DR),
+    Permission("share.resource.retire", "cloudctl share resource retire",
+               "retire a catalogue resource (its shares close)", DR),
+    Permission("share.request", "cloudctl share request",
+               "ask for another department's catalogued data (parallel approval)", DR),
+    Permission("share.revoke", "cloudctl share revoke", "close a data share of the department's resource", DR),
     # the central API
     Permission("serve.token", "cloudctl serve token", "issue or revoke one's own API token (votes over HTTP)"),
 )

@@ -69,6 +69,7 @@ def seed(url: str, tmp: Path) -> Seeded:
     import_division_files(store, [DIVISIONS / f for f in ("provinces.csv", "cities.csv", "areas.csv",
                                                          "streets.csv")], BOSS)
     create_department(store, BOSS, code="finance", name="财政局", division=REGION)
+    create_department(store, BOSS, code="health", name="卫健委", division=REGION)
     add_link(store, LinkRecord("L-11-1", TOWNSHIP, "fiber", 100.0, __import__("datetime").date(2015, 1, 1)), BOSS)
     register_host(store, BOSS, ManagedHost(name="h0", role="agent", address="192.0.2.10", division_code=REGION))
     register_host(store, BOSS, ManagedHost(name="gw-lab", role="gateway", address="192.0.2.1",
@@ -82,8 +83,38 @@ def seed(url: str, tmp: Path) -> Seeded:
             resource_id="srv-idle-1", kind="server", name="idle-1", dept="finance", project_id="p-1",
             state="warned", idle_since="2026-10-01T00:00:00+00:00", warned_at="2026-11-01T00:00:00+00:00",
             grace_until="2026-11-08T00:00:00+00:00", action="snapshot"))
+    _seed_sharing(s)
     _files(s)
     return s
+
+
+SHARE_POLICY = {"name": "share-finance", "groups": [{"name": "owner", "members": ["fin-head"], "rule": "any"},
+                                                    {"name": "data-authority", "members": ["data-office"],
+                                                     "rule": "any"},
+                                                    {"name": "security", "members": ["sec-a"], "rule": "any"}]}
+
+
+def _seed_sharing(s: Seeded) -> None:
+    """The lab gateway stored (as gw-share), fin-api in the catalogue, and a pending share of it for health."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from cloudctl.approvals import set_policy
+    from cloudctl.gateway.policy import load_policy
+    from cloudctl.gateway.stored import import_policy
+    from cloudctl.sharing.store import add_resource, file_share, get_resource
+
+    policy = load_policy(GATEWAY_POLICY)
+    policy.gateway = replace(policy.gateway, name="gw-share")  # gw-lab stays for the gateway tests to import
+    import_policy(s.store, BOSS, policy, approval_policy="gateway")
+    with s.store.begin() as conn:
+        set_policy(conn, SHARE_POLICY, BOSS)
+        add_resource(conn, BOSS, {"name": "fin-payments", "owner_dept": "finance", "gateway": "gw-share",
+                                  "service": "fin-api", "share_class": "conditional",
+                                  "approval_policy": "share-finance", "description": None})
+        s.ids["share"] = file_share(conn, Actor("clerk"), get_resource(conn, "fin-payments"), consumer="health",
+                                    purpose="reconciliation", until=dt.date(2030, 1, 1), ports=[443],
+                                    owner_region=REGION)["id"]
 
 
 def _files(s: Seeded) -> None:

@@ -19,11 +19,13 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import click
 import pytest
 
+from cloudctl import clock
 from cloudctl.cli.main import COMMANDS
 from cloudctl.cli.perform import action_of, is_bootstrap, is_read_only, is_service
 from cloudctl.power import POWER_LIST, create_role, grant_role, lookup
@@ -31,6 +33,7 @@ from tests.actions.conftest import BOSS, GATEWAY_POLICY, REGION, TOWNSHIP, Seede
 
 Args = Callable[[Seeded], list[str]]
 REQ = lambda s: str(s.ids["request"])  # noqa: E731
+SOON = (clock.current().today() + timedelta(days=400)).isoformat()  # a share's last day, ahead
 PROBE = ["--name", "p9", "--kind", "tcp", "--target", "192.0.2.1:22", "--link", "L-11-1"]
 
 # command -> (valid args: reach the power list, invalid args: refused before it)
@@ -113,6 +116,17 @@ SAMPLES: dict[str, tuple[Args, Args | None]] = {
                                     lambda s: ["--division", TOWNSHIP, "--name", "p404", "--yes"]),
     "cloudctl agent probe import": (lambda s: [str(s.tmp / "probes.yaml")],
                                     lambda s: [str(s.tmp / "bad-probes.yaml")]),
+    "cloudctl share resource add": (lambda s: ["fin-push-data", "--dept", "finance", "--gateway", "gw-share",
+                                               "--service", "fin-push", "--class", "open", "--policy",
+                                               "share-finance"],
+                                    lambda s: ["tax-data", "--dept", "finance", "--gateway", "gw-share", "--service",
+                                               "tax-api", "--class", "open", "--policy", "share-finance"]),
+    "cloudctl share resource retire": (lambda s: ["fin-payments", "--yes"], lambda s: ["no-such-resource", "--yes"]),
+    "cloudctl share request": (lambda s: ["fin-payments", "--dept", "health", "--purpose", "audit", "--until", SOON],
+                               lambda s: ["fin-payments", "--dept", "health", "--purpose", "audit", "--until",
+                                          "2001-01-01"]),
+    "cloudctl share revoke": (lambda s: [str(s.ids["share"]), "--reason", "done", "--yes"],
+                              lambda s: ["0", "--reason", "done", "--yes"]),
     "cloudctl serve token": (lambda s: [], lambda s: ["--ttl", "9999999999d"]),
     "cloudctl audit checkpoint": (lambda s: ["--key", str(s.tmp / "audit.key"), "--checkpoint-file",
                                              str(s.tmp / "checkpoints.jsonl")],

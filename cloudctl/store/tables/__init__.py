@@ -15,6 +15,7 @@ from cloudctl.store.tables import (  # noqa: F401  (register tables)
     gateway,
     hosts,
     ipam,
+    sharing,
 )
 from cloudctl.store.tables.base import metadata
 
