@@ -13,6 +13,12 @@ seq it has accepted (`last_seq`): when that is above the agent's own counter, or
 to follow it before sending anything, so nothing is discarded as a duplicate. A heartbeat the
 API answers as a duplicate is counted as such, never as delivered.
 
+Delivery skips the spooled records at or below the API's last_seq (heard with the config and
+every heartbeat answer): the API has them (a segment cut short by a 429 or an outage, an answer
+that was lost), and resending them would spend the agent's rate budget on duplicates every
+round, so a long spool would never drain. A skipped record is counted as a duplicate unless
+this process already heard its answer.
+
 I/O is injected: a Transport talks to the central API, a Spool holds the records, and `stop`
 (set on SIGTERM) ends the loop cleanly between rounds.
 """
@@ -82,6 +88,8 @@ class Agent:
         self.state = AgentState()
         self.stop = threading.Event()
         self.seq_file = spool.dir / "seq"
+        self.api_last_seq: int | None = None  # the API's last accepted seq, as last heard
+        self.answered_seq = 0  # spooled records up to here were answered (this process heard it)
         stored = _read_seq(self.seq_file)
         self.synced = stored is not None  # False: the counter must be taken from the API first
         self.state.seq = max(stored or 0, spool.max_seq())
@@ -96,6 +104,7 @@ class Agent:
         if last_seq is None:  # an older API: go on with our own counter
             self.synced = True
             return
+        self.api_last_seq = last_seq  # the latest word, not the largest: a store restored from a backup
         if self.synced and last_seq <= self.state.seq:
             return
         durable.remove(self.seq_file)  # until the renumbering is complete, a restart resyncs again
@@ -151,14 +160,22 @@ class Agent:
     def _send_spool(self, *, may_resync: bool) -> bool:
         for segment, batch in self.spool.batches():
             for record in batch:
+                seq = int(record["seq"])
+                if self.api_last_seq is not None and seq <= self.api_last_seq:
+                    if seq > self.answered_seq:  # the API has it, we never heard: its answer was lost
+                        self.state.duplicates += 1
+                    continue
                 ack = self.transport.send_heartbeat(record)
+                if ack.last_seq is not None and ack.last_seq > self.state.seq and may_resync:
+                    self.observe_last_seq(ack.last_seq)  # our count went back: renumber, start over
+                    return False
+                if ack.last_seq is not None:
+                    self.api_last_seq = ack.last_seq
+                self.answered_seq = max(self.answered_seq, seq)
                 if ack.accepted:
                     self.state.delivered += 1
-                    continue
-                if ack.last_seq is not None and ack.last_seq > self.state.seq and may_resync:
-                    self.observe_last_seq(ack.last_seq)
-                    return False
-                self.state.duplicates += 1
+                else:
+                    self.state.duplicates += 1
             self.spool.ack(segment)
         return True
 

@@ -26,7 +26,7 @@ from cloudctl.api import credentials as cred
 from cloudctl.api import models as m
 from cloudctl.api.docs_pages import install_docs
 from cloudctl.api.heartbeats import CredentialRejected, HeartbeatIngest, make_heartbeat
-from cloudctl.api.limits import BodyLimitMiddleware, RateLimiter
+from cloudctl.api.limits import DUPLICATE_COST, BodyLimitMiddleware, RateLimiter
 from cloudctl.api.registry import AgentRecord, authenticate, exchange_token, probe_config
 from cloudctl.api.request_errors import StrictJsonRoute, validation_error_handler
 from cloudctl.audit import Actor, record_change
@@ -327,7 +327,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
             limiter.charge(f"agent:{agent_id}")
             await run_in_threadpool(audit_rejection, request, 403, e.message, agent_id)
             raise
-        limiter.charge(f"agent:{agent_id}")
+        limiter.charge(f"agent:{agent_id}", DUPLICATE_COST if out.duplicate else 1.0)  # a replay costs less
         return {"accepted": out.accepted, "duplicate": out.duplicate, "links_updated": out.links_updated,
                 "links_changed": out.links_changed, "next_interval_seconds": settings.heartbeat_interval_seconds,
                 "last_seq": out.last_seq}

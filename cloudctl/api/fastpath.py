@@ -5,8 +5,8 @@ times the work of the heartbeat itself (docs/scale.md).
 An ASGI middleware in front of the app. It takes a request only when everything is ordinary:
 POST /v1/agents/{id}/heartbeats, a bearer credential of that same agent, a body within the size
 limit that parses as a HeartbeatRequest, and the agent's rate bucket not empty (read now,
-charged once the credential holds, as the route does). Then it hands the heartbeat to the
-batched ingest and answers 200 once the batch has committed. Anything else, including every
+charged once the credential holds, a duplicate a fifth, as the route does). Then it hands the
+heartbeat to the batched ingest and answers 200 once the batch has committed. Anything else, including every
 refusal or failure the ingest gives (bad credential, links of another division, the store away),
 goes on to the FastAPI route with the body replayed, which gives the documented answer and
 audits it: one behaviour, one place for it.
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from cloudctl.api import credentials as cred
 from cloudctl.api.heartbeats import HeartbeatIngest, make_heartbeat
-from cloudctl.api.limits import RateLimiter
+from cloudctl.api.limits import DUPLICATE_COST, RateLimiter
 from cloudctl.api.models import HeartbeatRequest
 from cloudctl.errors import CloudctlError
 
@@ -72,7 +72,7 @@ class HeartbeatFastPath:
         except CloudctlError:  # refused, or the store away: the route answers (and audits) it
             await self.app(scope, _replay(messages, receive), send)
             return
-        self.limiter.charge(bucket)
+        self.limiter.charge(bucket, DUPLICATE_COST if out.duplicate else 1.0)
         self.taken += 1
         await _answer(send, 200, {"accepted": out.accepted, "duplicate": out.duplicate,
                                   "links_updated": out.links_updated, "links_changed": out.links_changed,

@@ -9,6 +9,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+# What a heartbeat answered as a duplicate costs, in tokens. An agent replaying its spool after an
+# outage or a lost answer resends what the API has already, and a duplicate writes nothing; at a
+# full token each it would spend the budget the agent's new heartbeats need (an agent whose spool
+# held more than a burst of them never got past them). Still charged: a stream of duplicates is
+# held to 1 / DUPLICATE_COST times the rate (and the burst), as its HTTP work costs the server.
+DUPLICATE_COST = 0.2
+
 
 class RateLimiter:
     """`rate` requests per second with bursts of `burst`, per key; at most `max_keys` remembered."""
@@ -27,12 +34,13 @@ class RateLimiter:
         """Whether a token is there now, without taking it (for callers charged once verified)."""
         return self._take(key, lambda tokens: False, read_only=True)
 
-    def charge(self, key: str) -> None:
-        """Take a token whether or not there is one: concurrent requests that all peeked in time
-        leave a debt (down to -burst) that later requests wait out."""
-        self._take(key, lambda tokens: True)
+    def charge(self, key: str, cost: float = 1.0) -> None:
+        """Take `cost` tokens whether or not they are there: concurrent requests that all peeked
+        in time leave a debt (down to -burst) that later requests wait out."""
+        self._take(key, lambda tokens: True, cost=cost)
 
-    def _take(self, key: str, take: Callable[[float], bool], *, read_only: bool = False) -> tuple[bool, float]:
+    def _take(self, key: str, take: Callable[[float], bool], *, read_only: bool = False,
+              cost: float = 1.0) -> tuple[bool, float]:
         now = self.clock()
         with self._lock:
             known = self._buckets.pop(key, None)
@@ -40,7 +48,7 @@ class RateLimiter:
             tokens = min(self.burst, tokens + (now - at) * self.rate)
             taken = take(tokens)
             if taken:
-                tokens = max(-self.burst, tokens - 1.0)
+                tokens = max(-self.burst, tokens - cost)
             allowed = taken or (read_only and tokens >= 1.0)
             if known is not None or not read_only:  # a peek remembers nothing new
                 self._buckets[key] = (tokens, now)

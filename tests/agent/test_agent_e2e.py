@@ -67,13 +67,13 @@ def listener() -> Iterator[int]:
 
 
 class Server:
-    def __init__(self, db: str, port: int) -> None:
-        self.db, self.port, self.proc = db, port, None  # type: ignore[var-annotated]
+    def __init__(self, db: str, port: int, limits: tuple[str, ...] = ("--rate", "1000", "--burst", "1000")) -> None:
+        self.db, self.port, self.limits, self.proc = db, port, limits, None  # type: ignore[var-annotated]
 
     def start(self) -> None:
         self.proc = subprocess.Popen(  # type: ignore[assignment]
             [sys.executable, "-m", "cloudctl", "--db", self.db, "serve", "--port", str(self.port),
-             "--rate", "1000", "--burst", "1000", "--log-level", "warning"],
+             *self.limits, "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def healthy() -> bool:

@@ -51,7 +51,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.timeout(420)]
 
 
 def _free_port(start: int) -> int:
-    """A free port in this engineer's range (20000-20999), from `start` up."""
+    """A free port from `start` up (the fleet tests' range: 28500-28999)."""
     for port in range(start, start + 100):
         with socket.socket() as s:
             try:
@@ -64,7 +64,7 @@ def _free_port(start: int) -> int:
 
 @pytest.fixture(scope="module")
 def private_pg() -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres(None, _free_port(20500))
+    pg = PrivatePostgres(None, _free_port(28500))
     pg.init()
     pg.start()
     yield pg
@@ -96,7 +96,9 @@ def listener() -> Iterator[int]:
 
 
 class Agents:
-    """A few real agents, one per town, heartbeating every 0.3 s through `api_url`."""
+    """A few real agents, one per town, a round every second through `api_url`: under the API's
+    default rate limit (5/s, bursts of 30) a round's two requests (config, heartbeat) leave room
+    for three spooled heartbeats a round."""
 
     def __init__(self, store: Store, root: Path, api_url: str, probe_port: int, n: int = 3) -> None:
         self.dirs, self.procs = [], []  # type: ignore[var-annotated]
@@ -108,7 +110,7 @@ class Agents:
             state = root / f"agent{i}"
             config = root / f"agent{i}.json"
             config.write_text(json.dumps({
-                "api_url": api_url, "state_dir": str(state), "interval_seconds": 0.3,
+                "api_url": api_url, "state_dir": str(state), "interval_seconds": 1.0,
                 "enrol_token": create_enrolment(store, Actor("op", "pytest"), TOWNS[i % 3], "access").token}))
             self.dirs.append(state)
             self.procs.append(subprocess.Popen(
@@ -199,11 +201,10 @@ def test_killing_one_of_two_replicas_mid_run_loses_no_heartbeat(private_pg: Priv
     url = private_pg.create_database("fault_replica")
     store = open_store(url)
     fleet = _fleet(store)
-    replicas = [ApiServer(url, _free_port(20510 + 10 * i), 1, tmp_path / f"serve{i}.log",
-                          ["--rate", "200", "--burst", "2000"]) for i in range(2)]
+    replicas = [ApiServer(url, _free_port(28510 + 10 * i), 1, tmp_path / f"serve{i}.log") for i in range(2)]
     for r in replicas:
         r.start()
-    lb = HAProxy(tmp_path / "haproxy", _free_port(20530), [r.port for r in replicas])
+    lb = HAProxy(tmp_path / "haproxy", _free_port(28530), [r.port for r in replicas])
     lb.start()
     lb_url = f"http://127.0.0.1:{lb.port}"
     agents = Agents(store, tmp_path, lb_url, listener)
@@ -237,8 +238,7 @@ def test_postgres_restart_mid_run_503_then_recovery_without_restart(private_pg: 
     url = private_pg.create_database("fault_pg")
     store = open_store(url)
     fleet = _fleet(store)
-    # agents every 0.3 s replay hundreds of spooled rounds: a per-agent rate above the default 5/s
-    server = ApiServer(url, _free_port(20540), 1, tmp_path / "serve.log", ["--rate", "200", "--burst", "2000"])
+    server = ApiServer(url, _free_port(28540), 1, tmp_path / "serve.log")  # the default rate limit
     server.start()
     pid = server.proc.pid  # type: ignore[union-attr]
     agents = Agents(store, tmp_path, server.base, listener)
