@@ -216,6 +216,26 @@ def _imports_after(args: list[str]) -> tuple[int, set[str], str]:
     return r.returncode, set(filter(None, modules.split(","))), r.stderr
 
 
+def _downgrade_to_before_link_index(url: str) -> None:
+    """The store as it was before revision 0008linkidx: later revisions of its branch undone with Alembic
+    (however many have landed since), then 0008linkidx itself (an index)."""
+    from alembic import command
+
+    from cloudctl.store.migrate import _config
+
+    store = open_store(url)
+    try:
+        with store.begin() as conn:
+            cfg = _config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0008linkidx")
+    finally:
+        store.dispose()
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+        conn.execute("DROP INDEX ix_link_active")
+        conn.execute("DELETE FROM alembic_version WHERE version_num = '0008linkidx'")
+
+
 def _small_store(url: str) -> None:
     from sqlalchemy import insert
 
@@ -251,9 +271,7 @@ def test_coverage_reads_import_neither_alembic_nor_sqlalchemy(sqlite_url: str, c
 def test_an_older_store_is_still_upgraded_by_a_read(sqlite_url: str, tmp_path: Path) -> None:
     _small_store(sqlite_url)
     db = sqlite_url.removeprefix("sqlite:///")
-    with sqlite3.connect(db) as conn:  # as the store was before revision 0008linkidx
-        conn.execute("DROP INDEX ix_link_active")
-        conn.execute("DELETE FROM alembic_version WHERE version_num = '0008linkidx'")
+    _downgrade_to_before_link_index(sqlite_url)
     args = ["--db", sqlite_url, "coverage", "summary", "--as-of", "2020-01-01", "--format", "json"]
     code, modules, err = _imports_after(args)
     assert code == 0, err
