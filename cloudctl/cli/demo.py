@@ -8,13 +8,13 @@ from typing import Any
 import click
 
 from cloudctl.cli.context import AppContext, creates_store
-from cloudctl.cli.output import OutputPath, emit_json, emit_rows, format_option
+from cloudctl.cli.output import OUTPUT_DIR, emit_json, emit_rows, format_option
 from cloudctl.cli.params import ISO_DATE
 from cloudctl.cli.perform import performs
 
 
 @click.command("demo")
-@click.option("--out", "out", type=OutputPath("dir", create_parents=True),
+@click.option("--out", "out", type=OUTPUT_DIR,
               default=Path("coverage_reports") / "demo", show_default=True, help="Report directory.")
 @click.option("--as-of", type=ISO_DATE, default=None, help="Date of the report's figures (default: today).")
 @click.option("--seed", type=int, default=None, help="Seed of the generated history (default: the fixed one).")

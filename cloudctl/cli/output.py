@@ -58,7 +58,7 @@ class OutputPath(click.ParamType):
 
 
 OUTPUT_FILE = OutputPath("file")
-OUTPUT_DIR = OutputPath("dir")
+OUTPUT_DIR = OutputPath("dir", create_parents=True)  # `--out reports/2026/may` makes what is missing
 
 
 def _escape(match: re.Match[str]) -> str:

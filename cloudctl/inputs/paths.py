@@ -21,6 +21,16 @@ from pathlib import Path
 from cloudctl.errors import InputError
 
 
+def _stat_error(target: Path, e: OSError, field: str, what: str) -> InputError:
+    """An error for a path that cannot even be looked at (a part of it is a file, no permission)."""
+    if isinstance(e, NotADirectoryError):
+        part = next((p for p in reversed(target.parents) if p.exists() and not p.is_dir()), target.parent)
+        return InputError(f"{part} is a file, not a directory", file=str(target), field=field,
+                          hint=f"choose {what} elsewhere")
+    return InputError(f"cannot use this path: {e.strerror}", file=str(target), field=field,
+                      hint="check each directory on the path")
+
+
 def _writable_dir(directory: Path, path: Path, field: str) -> None:
     if not os.access(directory, os.W_OK | os.X_OK):
         raise InputError(f"cannot write in {directory} (permission denied or read-only)", file=str(path),
@@ -38,8 +48,7 @@ def check_output_file(path: str | Path, *, field: str = "--output") -> Path:
     except FileNotFoundError:
         info = None
     except OSError as e:  # e.g. a component of the path is a file
-        raise InputError(f"cannot write here: {e.strerror}", file=str(path), field=field,
-                         hint="check each directory on the path") from None
+        raise _stat_error(target, e, field, "a file") from None
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise InputError("is a directory", file=str(path), field=field, hint="give a file name inside it")
     if info is not None and not stat.S_ISREG(info.st_mode):
@@ -65,8 +74,7 @@ def check_output_dir(path: str | Path, *, field: str = "--out", create_parents: 
     except FileNotFoundError:
         info = None
     except OSError as e:
-        raise InputError(f"cannot use this directory: {e.strerror}", file=str(path), field=field,
-                         hint="check each directory on the path") from None
+        raise _stat_error(target, e, field, "a directory") from None
     if info is not None:
         if not stat.S_ISDIR(info.st_mode):
             raise InputError("exists and is not a directory", file=str(path), field=field,

@@ -30,7 +30,7 @@ def test_output_file(tmp_path: Path) -> None:
     assert "does not exist" in _error(check_output_file, tmp_path / "missing" / "x.nft").message
     assert "is a directory" in _error(check_output_file, tmp_path).message
     assert "not a regular file" in _error(check_output_file, "/dev/null").message
-    assert "Not a directory" in _error(check_output_file, tmp_path / "old.nft" / "x").message
+    assert "old.nft is a file, not a directory" in _error(check_output_file, tmp_path / "old.nft" / "x").message
     error = _error(check_output_file, tmp_path / "missing" / "x.nft", field="-o")
     assert error.field == "-o" and error.file == str(tmp_path / "missing" / "x.nft") and "mkdir -p" in error.hint
 
