@@ -13,6 +13,12 @@ import click
 
 from cloudctl.cli.context import AppContext
 
+# cloudctl's numpy work (bincount, searchsorted, sorts) never calls BLAS, yet OpenBLAS starts a
+# thread per core as numpy is imported: tens of milliseconds of CPU for every command that
+# imports numpy, and on a small machine those threads compete with the command itself. Set
+# before anything imports numpy; a value the user set wins (benchmarks/rollup_cli.py, docs).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 # name -> "module:attribute"; one module per group. Keep the help texts here so that
 # `cloudctl --help` lists them without importing any group module.
 COMMANDS: dict[str, tuple[str, str]] = {
