@@ -6,6 +6,7 @@ Precedence: flags > CLOUDCTL_* environment variables > defaults.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -41,6 +42,11 @@ def resolve_actor(flag: str | None) -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return f"uid:{os.getuid()}"
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment: read here, passed to the library (which never reads it itself)."""
+    return os.environ
 
 
 def cloud_name(flag: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 One setting today: `timezone`, the IANA zone of "today" for every command, endpoint, metric,
 report and gateway expiry (default Asia/Shanghai). CLOUDCTL_TZ overrides it for one process
-(the CLI and `serve` pass the environment's value in; library code never reads os.environ).
+(the CLI and `serve` pass the environment's value in; library code never reads the environment).
 Reading is cheap (one DB-API query, no SQLAlchemy): every command does it. Changing a setting is
 an action (settings_actions.py).
 """

@@ -38,7 +38,9 @@ def default_config_dir() -> Path:
 
 
 def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if environ is None else environ
+    from cloudctl.config import environment
+
+    return environment() if environ is None else environ
 
 
 def key_path(flag: str | None, environ: Mapping[str, str] | None = None) -> Path:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def playbooks_dir() -> Path:
-    return Path(os.environ.get("CLOUDCTL_PLAYBOOKS") or ROOT / "playbooks")
+    from cloudctl.config import environment
+
+    return Path(environment().get("CLOUDCTL_PLAYBOOKS") or ROOT / "playbooks")
 
 
 def inventories_dir() -> Path:

@@ -22,9 +22,9 @@ from cloudctl.errors import InputError, OperationFailed
 
 
 def default_base_dir() -> Path:
-    from cloudctl.config import default_data_dir
+    from cloudctl.config import default_data_dir, environment
 
-    return Path(os.environ.get("CLOUDCTL_AUTOMATION_DIR") or default_data_dir() / "automation")
+    return Path(environment().get("CLOUDCTL_AUTOMATION_DIR") or default_data_dir() / "automation")
 
 
 @dataclass
@@ -42,11 +42,15 @@ class RunSettings:
     def control_path_dir(self) -> Path:
         # Unix socket paths are limited to 108 bytes: keep this short and shared across runs
         # so SSH connections are reused between consecutive playbooks.
-        return Path(os.environ.get("CLOUDCTL_SSH_CONTROL_DIR") or self.base_dir / "cp")
+        from cloudctl.config import environment
+
+        return Path(environment().get("CLOUDCTL_SSH_CONTROL_DIR") or self.base_dir / "cp")
 
     def envvars(self) -> dict[str, str]:
         bin_dir = str(Path(sys.executable).parent)
-        path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+        from cloudctl.config import environment
+
+        path = environment().get("PATH", "/usr/local/bin:/usr/bin:/bin")
         if bin_dir not in path.split(os.pathsep):
             path = bin_dir + os.pathsep + path
         env = {

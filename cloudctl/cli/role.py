@@ -88,10 +88,10 @@ def list_cmd(app: AppContext, operator: str | None, fmt: str) -> None:
 @bootstrap_only
 def bootstrap_cmd(app: AppContext, operator: str | None) -> None:
     """Grant `admin` to the first operator; only while nobody holds any role."""
-    from cloudctl.power import bootstrap, os_user
+    from cloudctl.power import os_user
+    from cloudctl.power.roles import bootstrap_store
 
-    with app.store.begin() as conn:
-        g = bootstrap(conn, operator or os_user(), app.actor)
+    g = bootstrap_store(app.store, operator or os_user(), app.actor)
     click.echo(f"{g.operator} is admin (the whole power list)", err=True)
 
 

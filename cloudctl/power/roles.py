@@ -190,6 +190,12 @@ def revoke_role(conn: Connection, role: str, operator: str, actor: Actor, scope:
     return found
 
 
+def bootstrap_store(store: Any, operator: str, actor: Actor) -> Grant:
+    """`role bootstrap`: the first-operator rule in its own transaction."""
+    with store.begin() as conn:
+        return bootstrap(conn, operator, actor)
+
+
 def bootstrap(conn: Connection, operator: str, actor: Actor) -> Grant:
     """Grant `admin` to `operator` when nobody holds any role yet (the first-operator rule)."""
     if grant_count(conn):
