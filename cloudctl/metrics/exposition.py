@@ -22,16 +22,17 @@ from cloudctl.metrics.agents import collect_agents, collect_links
 from cloudctl.metrics.audit import ChainWatcher, collect_audit
 from cloudctl.metrics.context import CollectContext
 from cloudctl.metrics.coverage import collect_coverage
-from cloudctl.metrics.family import Family, render
+from cloudctl.metrics.family import Family, Histogram, render
 from cloudctl.metrics.operations import collect_approvals, collect_gateway, collect_quotas
+from cloudctl.metrics.sharing import collect_sharing
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-Collector = Callable[[CollectContext], list[Family]]
+Collector = Callable[[CollectContext], list[Family | Histogram]]
 COLLECTORS: tuple[Collector, ...] = (collect_coverage, collect_agents, collect_links, collect_quotas,
-                                     collect_gateway, collect_approvals)
+                                     collect_gateway, collect_approvals, collect_sharing)
 
 
 def _version() -> str:
@@ -105,7 +106,7 @@ class Exposition:
         aborting its transaction) leaves the others and the rest of the exposition intact."""
         with self.store.connect() as conn:
             tables = frozenset(inspect(conn).get_table_names())
-            families: list[Family] = [self._info()]
+            families: list[Family | Histogram] = [self._info()]
             families += collect_audit(CollectContext(conn, self.store, now, tables), self.chain)
         success = Family("cloudctl_collector_success", "gauge",
                          "1 when the collector read its part of the store, 0 when it failed (see the log).",

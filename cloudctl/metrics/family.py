@@ -97,7 +97,37 @@ def _render_family(f: Family) -> str:
     return head + "".join([template % pair for pair in zip(texts, values, strict=True)])
 
 
-def render(families: Sequence[Family]) -> str:
+@dataclass
+class Histogram:
+    """A histogram computed from stored observations: cumulative `_bucket{le=...}`, `_sum`, `_count` per
+    label set. `buckets` are the finite upper bounds, ascending (+Inf is added)."""
+
+    name: str
+    help: str
+    labels: tuple[str, ...]
+    buckets: tuple[float, ...]
+    series: dict[tuple[str, ...], list[float]] = field(default_factory=dict)
+
+    def observe(self, value: float, *label_values: str) -> None:
+        self.series.setdefault(tuple(label_values), []).append(value)
+
+    def render(self) -> str:
+        lines = [f"# HELP {self.name} {escape_help(self.help)}\n# TYPE {self.name} histogram\n"]
+        bounds = [*map(format_value, map(float, self.buckets)), "+Inf"]
+        for label_values, values in sorted(self.series.items()):
+            pairs = [f'{n}="{escape_label_value(v)}"' for n, v in zip(self.labels, label_values, strict=True)]
+            ordered = sorted(values)
+            counts = [sum(1 for v in ordered if v <= b) for b in self.buckets] + [len(ordered)]
+            for le, count in zip(bounds, counts, strict=True):
+                labels = ",".join([*pairs, 'le="' + le + '"'])
+                lines.append(f"{self.name}_bucket{{{labels}}} {count}\n")
+            head = "{" + ",".join(pairs) + "}" if pairs else ""
+            lines.append(f"{self.name}_sum{head} {format_value(float(sum(ordered)))}\n")
+            lines.append(f"{self.name}_count{head} {len(ordered)}\n")
+        return "".join(lines)
+
+
+def render(families: Sequence[Family | Histogram]) -> str:
     """The text exposition of every family, in the order given; families without samples keep
     their HELP/TYPE lines so scrapers and dashboards see the metric exists."""
-    return "".join(_render_family(f) for f in families)
+    return "".join(f.render() if isinstance(f, Histogram) else _render_family(f) for f in families)
