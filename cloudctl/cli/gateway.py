@@ -97,14 +97,18 @@ def analyze(source: str, at: dt.datetime | None, expiring_days: int, strict: boo
     """Shadowed, redundant and conflicting publications, expiry, and the isolation matrix."""
     from cloudctl.errors import OperationFailed
     from cloudctl.gateway.analyze import analyze_policy
+    from cloudctl.gateway.semantics import build_semantics
 
-    result = analyze_policy(_semantics(source), _at(at), expiring_days)
+    policy = _load(source)
+    result = analyze_policy(build_semantics(policy), _at(at), expiring_days)
+    for dropped in policy.dropped_shares:  # stored shares the current policy cannot place: they open nothing
+        click.echo(f"warning: left out: {dropped}", err=True)
     rows = [{"publication": f.publication, "finding": f.kind, "detail": f.detail, "related": ", ".join(f.related)}
             for f in result.findings]
     if fmt == "json":
         emit_json({"at": result.at.isoformat(), "findings": [dict(r, related=f.related, rule=f.rule)
                                                              for r, f in zip(rows, result.findings, strict=True)],
-                   "isolation_matrix": result.matrix})
+                   "isolation_matrix": result.matrix, "dropped_shares": policy.dropped_shares})
     else:
         columns = ["publication", "finding", "detail", "related"]
         if any(f.rule == "share" for f in result.findings):  # name the kind of rule beside the name

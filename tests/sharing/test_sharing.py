@@ -213,6 +213,9 @@ def test_a_share_the_reimported_policy_cannot_place_opens_nothing(shared, cli, t
     policy = load_stored_policy(store, "gw-lab")
     assert policy.shares == [] and len(policy.dropped_shares) == 1 and "unknown department 'tax'" in \
         policy.dropped_shares[0]
+    analyzed = cli("boss", "gateway", "analyze", "gw-lab", "--format", "json")
+    assert analyzed.code == 0 and f"left out: share {sid}" in analyzed.err
+    assert len(json.loads(analyzed.out)["dropped_shares"]) == 1
 
 
 def test_a_policy_file_with_shares_is_not_imported(shared, cli, tmp_path) -> None:
