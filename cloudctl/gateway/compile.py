@@ -195,18 +195,17 @@ def _share_counters(lines: list[str], policy: Policy, at: dt.date) -> None:
     """One counter per share in effect on `at`; the closed ones are named in the header."""
     from cloudctl.gateway.shares import closes_on, describe, share_counter_name
 
-    header = lines.index(f"table inet {TABLE}")
-    in_effect = []
+    in_effect, omitted = [], []
     for share in policy.shares:
         end = closes_on(share)
         if (share.starts is None or share.starts <= at) and (end is None or at < end):
             in_effect.append(share)
         else:
             state = "not yet in effect" if share.starts is not None and at < share.starts else (
-                f"revoked {share.revoked}" if share.revoked is not None and share.revoked == end else f"ended {end}")
-            lines.insert(header, f"#   omitted: {describe(share)}: {state}")
-            header += 1
-    lines.insert(header, f"# {len(in_effect)} data shares in effect; {len(policy.shares) - len(in_effect)} omitted")
+                f"revoked {share.revoked}" if share.revoked is not None and share.revoked == end else "expired")
+            omitted.append(f"#   omitted: {describe(share)}: {state}")
+    header = lines.index(f"table inet {TABLE}")
+    lines[header:header] = [f"# {len(in_effect)} data shares in effect; {len(omitted)} omitted", *omitted]
     for share in in_effect:
         lines += [f"\tcounter {share_counter_name(share.id)} {{", f"\t\tcomment {_quote(describe(share)[:128])}",
                   "\t}"]
