@@ -92,10 +92,16 @@ def check_id(value: object, field: str = "ID") -> int:
     return check_int(value, field, minimum=1, maximum=MAX_ID)
 
 
+REFUSED_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+
+
 def control_character(text: str) -> str | None:
-    """The first control, format (bidi, zero-width) or unassigned character in TEXT, if any."""
+    """The first control, format (bidi, zero-width), surrogate or line-separator character in TEXT.
+
+    Private-use and unassigned code points pass: official names write rare characters with them
+    (two villages of the 2023 registry use U+E08B and U+E170)."""
     for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        if unicodedata.category(ch) in REFUSED_CATEGORIES:
             return ch
     return None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from cloudctl.action import Action, Context, Inputs
 
@@ -32,24 +32,22 @@ INIT_STORE = Action("store.init", NoInputs, _init)
 
 class ImportDivisions(Inputs):
     paths: list[str] = Field(min_length=1, max_length=10)
+    _files: list[Any] = PrivateAttr(default_factory=list)
 
-    @field_validator("paths")
-    @classmethod
-    def _readable(cls, paths: list[str]) -> list[str]:
-        """Every file must be there and readable before anyone is asked (its rows are checked on import, all or
-        nothing, with file:line errors)."""
-        import os
+    @model_validator(mode="after")
+    def _read(self) -> ImportDivisions:
+        """Every file is read and checked (file:line errors) before anyone is asked; the import then writes
+        it all or nothing."""
+        from cloudctl.divisions.importer import read_division_files
 
-        for p in paths:
-            if not os.path.isfile(p) or not os.access(p, os.R_OK):
-                raise ValueError(f"{p}: no such readable file")
-        return paths
+        self._files = read_division_files(self.paths)
+        return self
 
 
 def _import(ctx: Context, inputs: ImportDivisions) -> Any:
-    from cloudctl.divisions.importer import import_division_files
+    from cloudctl.divisions.importer import import_divisions
 
-    return import_division_files(ctx.store, list(inputs.paths), ctx.actor, progress=ctx.progress)
+    return import_divisions(ctx.store, inputs._files, ctx.actor, progress=ctx.progress)
 
 
 IMPORT_DIVISIONS = Action("divisions.import", ImportDivisions, _import)

@@ -93,10 +93,9 @@ def _no_progress(n: int = 1, total: int | None = None) -> None:
     return None
 
 
-def import_division_files(store: Store, paths: Sequence[str | Path], actor: Actor,
-                          progress: Progress | None = None) -> ImportResult:
-    """Import the given official CSV files (plain or .gz) in one transaction; see module doc."""
-    clock = _PhaseClock()
+def read_division_files(paths: Sequence[str | Path], progress: Progress | None = None) -> list[DivisionFile]:
+    """Read and check the given official CSV files (plain or .gz): every problem is an InputError at
+    file:line, before anything is written (the import action does this before authorization)."""
     progress = progress or _no_progress
     if not paths:
         raise InputError("no files to import", field="PATH", hint="give one or more division CSV files")
@@ -104,10 +103,24 @@ def import_division_files(store: Store, paths: Sequence[str | Path], actor: Acto
     for path in paths:
         files.append(read_division_file(path))
         progress(len(files[-1]))
+    _check_duplicates(files)
+    return files
+
+
+def import_division_files(store: Store, paths: Sequence[str | Path], actor: Actor,
+                          progress: Progress | None = None) -> ImportResult:
+    """Import the given official CSV files (plain or .gz) in one transaction; see module doc."""
+    return import_divisions(store, read_division_files(paths, progress), actor, progress)
+
+
+def import_divisions(store: Store, files: list[DivisionFile], actor: Actor,
+                     progress: Progress | None = None) -> ImportResult:
+    """Import files read by read_division_files, all or nothing, in one transaction."""
+    clock = _PhaseClock()
+    progress = progress or _no_progress
     total_rows = sum(len(f) for f in files)
     progress(0, total=2 * total_rows)
     clock.lap("read")
-    _check_duplicates(files)
     with paused_gc():
         kinds = [kinds_of(f.names, f.level) for f in files]
         result = ImportResult(files=[f.path for f in files])

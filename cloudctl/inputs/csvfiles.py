@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,12 +31,11 @@ from pathlib import Path
 
 from cloudctl.errors import InputError
 from cloudctl.inputs.documents import decode_utf8, read_input_bytes
-from cloudctl.values import MAX_NAME
+from cloudctl.values import MAX_NAME, control_character
 
 MAX_FIELD = 64 * 1024
 MAX_CSV_BYTES = 128 * 1024 * 1024  # 3.4x the largest official file (villages, 37.7 MB)
 _GZIP_MAGIC = b"\x1f\x8b"
-_REFUSED_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 
 
 @dataclass(eq=False)  # compared by identity: its rows are long
@@ -123,16 +121,6 @@ class CsvTable:
                     raise self.error(row, f"{field} contains the control character U+{ord(bad):04X}", field=field,
                                      hint="names are one line of printable text")
 
-
-def control_character(text: str) -> str | None:
-    """The first control, format (bidi, zero-width), surrogate or line-separator character.
-
-    Unlike cloudctl.values.control_character, private-use and unassigned code points pass:
-    official names write rare characters with them (two villages use U+E08B and U+E170)."""
-    for ch in text:
-        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
-            return ch
-    return None
 
 
 def read_csv(path: str | Path, display: str | None = None, *, max_field: int = MAX_FIELD,

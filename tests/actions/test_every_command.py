@@ -29,7 +29,17 @@ from cloudctl import clock
 from cloudctl.cli.main import COMMANDS
 from cloudctl.cli.perform import action_of, is_bootstrap, is_read_only, is_service
 from cloudctl.power import POWER_LIST, create_role, grant_role, lookup
-from tests.actions.conftest import BOSS, GATEWAY_POLICY, REGION, TOWNSHIP, Seeded, audit_count, audit_rows, snapshot
+from tests.actions.conftest import (
+    BOSS,
+    DIVISIONS,
+    GATEWAY_POLICY,
+    REGION,
+    TOWNSHIP,
+    Seeded,
+    audit_count,
+    audit_rows,
+    snapshot,
+)
 
 Args = Callable[[Seeded], list[str]]
 REQ = lambda s: str(s.ids["request"])  # noqa: E731
@@ -41,7 +51,8 @@ SAMPLES: dict[str, tuple[Args, Args | None]] = {
     "cloudctl init": (lambda s: [], None),
     "cloudctl demo": (lambda s: ["--out", str(s.tmp / "demo")], lambda s: ["--as-of", "20190501"]),
     "cloudctl settings set": (lambda s: ["timezone", "Asia/Urumqi"], lambda s: ["timezone", "Mars/Olympus"]),
-    "cloudctl divisions import": (lambda s: [str(GATEWAY_POLICY)], lambda s: [str(s.tmp / "missing.csv")]),
+    "cloudctl divisions import": (lambda s: [str(DIVISIONS / "provinces.csv")],
+                                  lambda s: [str(s.tmp / "bad-links.csv")]),
     "cloudctl links import": (lambda s: [str(s.tmp / "links.csv")], lambda s: [str(s.tmp / "bad-links.csv")]),
     "cloudctl links add": (lambda s: ["--id", "L-11-9", "--division", TOWNSHIP, "--type", "fiber", "--bandwidth", "10",
                                       "--activated", "2016-03-01"],
