@@ -48,6 +48,14 @@ def _duration(value: Any, name: str) -> timedelta:
     return values.parse_duration(value, name)
 
 
+def duration_up_to(limit: timedelta) -> Any:
+    """A Duration type of at most LIMIT (an enrolment token, an API token)."""
+    def parse(value: Any, name: str) -> timedelta:
+        return values.parse_duration(value, name, maximum=limit)
+
+    return Annotated[timedelta, BeforeValidator(_check(parse, passthrough=(timedelta,)))]
+
+
 def _instant(value: Any, name: str) -> datetime:
     if isinstance(value, datetime):
         return values.parse_instant(value.isoformat(), name)

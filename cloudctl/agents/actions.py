@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from sqlalchemy import Connection, select
 
 from cloudctl.action import Action, Context, Inputs
@@ -17,7 +17,7 @@ from cloudctl.agents import probes as probe_store
 from cloudctl.agents.probes import Probe
 from cloudctl.coverage.actions import common_region
 from cloudctl.errors import ConflictError, NotFoundError
-from cloudctl.fields import DivisionCode, Duration, ShortName
+from cloudctl.fields import DivisionCode, ShortName, duration_up_to
 from cloudctl.power.roles import Scope
 from cloudctl.store.tables.agents import agent
 from cloudctl.store.tables.divisions import division
@@ -36,14 +36,8 @@ def _division_exists(conn: Connection, code: str, field: str) -> Scope:
 class Enrol(Inputs):
     division: DivisionCode
     role: Literal["access", "gateway"]
-    ttl: Duration = Field(timedelta(hours=24), description="how long the one-time token stays valid (at most 30d)")
-
-    @field_validator("ttl")
-    @classmethod
-    def _bounded(cls, ttl: timedelta) -> timedelta:
-        if ttl > MAX_TOKEN_TTL:
-            raise ValueError("an enrolment token lives at most 30d")
-        return ttl
+    ttl: duration_up_to(MAX_TOKEN_TTL) = Field(  # type: ignore[valid-type]
+        timedelta(hours=24), description="how long the one-time token stays valid (at most 30d)")
 
 
 def _enrol_scope(conn: Connection, inputs: Enrol) -> Scope:

@@ -9,25 +9,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from cloudctl.action import Action, Context, Inputs
-from cloudctl.fields import Duration
+from cloudctl.fields import duration_up_to
 
 MAX_TTL = timedelta(days=365)
 
 
 class Token(Inputs):
-    ttl: Duration = Field(timedelta(days=30), description="how long the token stays valid (at most 365d)")
+    ttl: duration_up_to(MAX_TTL) = Field(  # type: ignore[valid-type]
+        timedelta(days=30), description="how long the token stays valid (at most 365d)")
     revoke: str | None = Field(None, max_length=40, pattern=r"^[A-Za-z0-9._-]+$",
                                description="revoke this token id of yours instead")
-
-    @field_validator("ttl")
-    @classmethod
-    def _bounded(cls, ttl: timedelta) -> timedelta:
-        if ttl > MAX_TTL:
-            raise ValueError("an API token lives at most 365d")
-        return ttl
 
 
 def _token(ctx: Context, inputs: Token) -> dict[str, Any]:
