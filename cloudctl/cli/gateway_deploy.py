@@ -39,7 +39,7 @@ def _emit(outcome: Outcome, fmt: str) -> None:
                 emit_rows([i.as_dict() for i in outcome.drift.items], ["kind", "name", "change", "detail"], fmt,
                           title="drift")
             emit_rows([c.as_dict() for c in outcome.drift.counters],
-                      ["name", "publication", "department", "packets", "bytes"], fmt, title="counters")
+                      ["name", "publication", "department", "share", "packets", "bytes"], fmt, title="counters")
             for table in outcome.drift.foreign_tables:
                 click.echo(f"warning: another table hooks the same paths: {table}", err=True)
     if not outcome.ok:

@@ -38,10 +38,11 @@ class CounterReading:
     bytes: int
     publication: str | None = None  # the publication this counter counts, if any
     department: str | None = None  # for egress counters
+    share: str | None = None  # for data share counters: share-<id>
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "publication": self.publication, "department": self.department,
-                "packets": self.packets, "bytes": self.bytes}
+                "share": self.share, "packets": self.packets, "bytes": self.bytes}
 
 
 @dataclass
@@ -146,6 +147,8 @@ def classify_counter(name: str, packets: int, nbytes: int, publications: Iterabl
         return CounterReading(name, packets, nbytes, publication=name[4:])
     if name.startswith("egress_"):
         return CounterReading(name, packets, nbytes, department=name[7:])
+    if name.startswith("share_") and name[6:].isdigit():
+        return CounterReading(name, packets, nbytes, share=f"share-{name[6:]}")
     return CounterReading(name, packets, nbytes)
 
 

@@ -165,10 +165,31 @@ def _request_target(conn: Connection, inputs: RequestShare) -> Scope:
         raise InputError(f"department {inputs.dept!r} has no subnets on gateway {resource.gateway!r}: a share "
                          "would open nothing", field="dept",
                          hint="its subnets are declared under departments in the gateway's policy")
+    if not _crosses_the_gateway(body, service, consumer["subnets"]):
+        raise InputError(f"department {inputs.dept!r} reaches {resource.service!r} without gateway {resource.gateway!r}"
+                         " (its subnets are in the service's zone) or not at all (another IP version): a share "
+                         "would open nothing", field="dept")
     if inputs.ports is not None:
         _within(inputs.ports, service["ports"])
     check_reviewers(conn, resource.approval_policy, "resource")
     return scope
+
+
+def _crosses_the_gateway(body: dict[str, Any], service: dict[str, Any], subnets: list[str]) -> bool:
+    """Some consumer subnet of the service's IP version is in another zone than the service."""
+    from cloudctl.gateway.netspace import parse_address
+    from cloudctl.gateway.policy import Policy
+    from cloudctl.gateway.topology import Topology
+
+    zone_of = Topology.from_policy(Policy.model_validate(body)).zones.zone_of
+    family, lo, hi = parse_address(service["address"])
+    target = zone_of(family, lo, hi)
+    for subnet in subnets:
+        f, a, b = parse_address(subnet)
+        zone = zone_of(f, a, b)
+        if f == family and zone is not None and zone != target:
+            return True
+    return False
 
 
 def _within(wanted: list[int | str], offered: list[int | str]) -> None:

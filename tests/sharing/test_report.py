@@ -9,6 +9,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from cloudctl import clock
 from tests.sharing.conftest import as_json
 
@@ -63,3 +65,24 @@ def test_overdue_requests_are_flagged(shared, cli, tmp_path: Path) -> None:
     assert [(s["id"], s["overdue"]) for s in data["pending"]] == [(sid, True)]
     assert data["summary"]["pending_overdue"] == 1
     assert 'class="overdue"' in (tmp_path / "r" / "index.html").read_text()
+
+
+@pytest.mark.browser
+def test_the_page_renders_in_chromium_with_its_figures(shared, cli, tmp_path: Path) -> None:
+    """The page as a reader's browser builds it: the matrix cell and the bars carry the figures, and it is not blank."""
+    from tests.reports.browser import dump_dom, png_size_and_ink, screenshot
+
+    assert cli("boss", "share", "resource", "add", "fin-payments", "--dept", "finance", "--gateway", "gw-lab",
+               "--service", "fin-api", "--class", "conditional").code == 0
+    sid = _share(cli, "fin-payments", "tax")
+    for who in ("fin-head", "data-office", "sec-a"):
+        assert cli(who, "request", "approve", str(sid)).code == 0
+    out = tmp_path / "report"
+    assert cli("boss", "share", "report", "--out", str(out)).code == 0
+    url = (out / "index.html").as_uri()
+    dom = dump_dom(url, tmp_path / "profile")
+    assert 'data-owner="finance" data-consumer="tax" data-count="1"' in dom
+    assert 'data-key="active" data-count="1"' in dom and f'data-id="{sid}"' in dom
+    shot = screenshot(url, tmp_path / "report.png", tmp_path / "profile")
+    width, height, ink = png_size_and_ink(shot)
+    assert (width, height) == (1200, 2400) and ink > 0.01

@@ -150,6 +150,24 @@ def test_a_consumer_without_subnets_on_the_gateway_is_refused(shared, cli) -> No
     assert r.code == 2 and "no subnets on gateway 'gw-lab'" in r.err
 
 
+def test_a_consumer_in_the_services_own_zone_is_refused(shared, cli) -> None:
+    """health's subnets are in the public zone, like citizen-api: the gateway carries nothing between them."""
+    from cloudctl.approvals import set_policy
+    from tests.sharing.conftest import BOSS, SHARE_POLICY
+
+    with shared[0].begin() as conn:
+        set_policy(conn, {**SHARE_POLICY, "name": "share-health"}, BOSS)
+    assert cli("boss", "share", "resource", "add", "citizen", "--dept", "health", "--gateway", "gw-lab", "--service",
+               "citizen-api", "--class", "open").code == 0
+    r = cli("boss", "share", "request", "citizen", "--dept", "tax", "--purpose", "x", "--until", UNTIL)
+    assert r.code == 0, r.err  # tax's dedicated zone -> the public zone crosses the gateway
+    from cloudctl.cloud.departments import create_department
+
+    create_department(shared[0], BOSS, code="edu", name="教育厅", division="53")  # class A, public zone
+    r = cli("boss", "share", "request", "citizen", "--dept", "edu", "--purpose", "x", "--until", UNTIL)
+    assert r.code == 2 and "without gateway 'gw-lab'" in r.err, r.err
+
+
 def test_revoke_closes_an_active_share_and_withdraws_a_pending_one(shared, cli) -> None:
     store, _ = shared
     assert cli("boss", *ADD, "--class", "conditional").code == 0
