@@ -30,10 +30,19 @@ def combine(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per link id: up, loss_ratio and RTT statistics combined over its probes (pure)."""
     per: dict[str, list[dict[str, Any]]] = {}
     for r in results:
-        if r.get("link_id"):
-            per.setdefault(r["link_id"], []).append(r)
+        if link_id := r.get("link_id"):
+            per.setdefault(link_id, []).append(r)
     out = {}
     for link_id, rs in per.items():
+        if len(rs) == 1:  # the common case: one probe per link, its own figures
+            r = rs[0]
+            out[link_id] = {"up": int(bool(r.get("up"))), "loss_ratio": _number(r.get("loss_ratio")),
+                            "rtt_min_seconds": _number(r.get("rtt_min_s")),
+                            "rtt_avg_seconds": _number(r.get("rtt_avg_s")),
+                            "rtt_max_seconds": _number(r.get("rtt_max_s")),
+                            "rtt_stddev_seconds": _number(r.get("rtt_stddev_s"))}
+            continue
+
         def vals(key: str, rs: list[dict[str, Any]] = rs) -> list[float]:
             return [float(r[key]) for r in rs if r.get(key) is not None]
         loss, mins, avgs, maxs, devs = (vals(k) for k in ("loss_ratio", "rtt_min_s", "rtt_avg_s", "rtt_max_s",
@@ -45,6 +54,10 @@ def combine(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                         "rtt_max_seconds": max(maxs) if maxs else None,
                         "rtt_stddev_seconds": max(devs) if devs else None}
     return out
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def make_heartbeat(agent_id: str, seq: int, results: list[dict[str, Any]], *, credential: str | None = None,

@@ -4,13 +4,14 @@
 refuses it alone) with a fixed number of statements whatever the batch size:
 
 1. the batch's agents, locked in agent-id order (`FOR UPDATE` on PostgreSQL);
-2. the divisions of every link the batch reports (one read);
+2. the divisions of every link the batch reports (one read), and their status rows (locked in
+   link-id order on PostgreSQL; on SQLite, the accepted heartbeats' links, read after step 3);
 3. in arrival order, per heartbeat (pure, `decide`): credential, state, seq (a seq already seen
    is acknowledged, not applied), links of the agent's own division;
-4. one multi-row update of the agents (`unnest` arrays on PostgreSQL; executemany on SQLite);
-5. the reported links' status rows, locked in link-id order, folded in arrival order (`fold_links`:
-   a replayed older result never overrides a newer one), then one multi-row upsert;
-6. the transitions (a link's up/down changed, it reported for the first time, or it is heard of
+4. the accepted heartbeats folded into the status rows in arrival order (`fold_links`: a replayed
+   older result never overrides a newer one); one multi-row update of the agents and one
+   multi-row upsert of the status rows;
+5. the transitions (a link's up/down changed, it reported for the first time, or it is heard of
    again after a silence) are written by `record_transitions`: the links' interval rows
    (cloudctl/availability/record.py: one read of the links' last rows, one upsert), then one
    summarising audit record per heartbeat that changed an up/down state, appended last, so the
@@ -20,6 +21,11 @@ Silence: each status row keeps `known_until_ts` = its check time + `silence_s` (
 heartbeat interval times its silence-after count, 3 x 15 s by default); a report checked later
 than that ends a silence, and the link's state in between is unknown (docs/availability.md).
 
+On PostgreSQL steps 1-2 are one round trip and step 4 another (psycopg's pipeline mode), with
+constant statement texts psycopg prepares once per connection and each list sent as one JSON
+text (`json_to_recordset`): the client's cost per batch and per heartbeat is a fraction of
+statements built per batch with per-element array parameters.
+
 Lock order (one for every batch, every replica): agent rows, link_status rows, audit_head; the
 same order as `api/registry.py`'s writers (agent row, then the head). So concurrent batches of
 several processes never deadlock, whatever agents they share.
@@ -27,10 +33,12 @@ several processes never deadlock, whatever agents they share.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, select, text
 
 from cloudctl.api import credentials as cred
@@ -168,19 +176,33 @@ def fold_links(beats: Sequence[Heartbeat], order: Sequence[int], agents: dict[st
 def apply_heartbeats(conn: Connection, beats: Sequence[Heartbeat], silence_s: float = DEFAULT_SILENCE_S,
                      ) -> list[Answer]:
     """Apply a batch inside the caller's write transaction; one answer per heartbeat, in order.
-    `silence_s`: how long a link's report holds (its state is unknown after that)."""
+    `silence_s`: how long a link's report holds (its state is unknown after that).
+
+    On PostgreSQL the reads and the writes are one round trip each (psycopg's pipeline mode: the
+    statements go out together and their answers come back together), with constant statement
+    texts that psycopg prepares once per connection; SQLite runs in-process."""
     pg = conn.dialect.name == "postgresql"
-    agents = _lock_agents(conn, sorted({b.agent_id for b in beats}), pg)
+    agent_ids = sorted({b.agent_id for b in beats})
     link_ids = sorted({k for b in beats for k in b.per_link})
-    link_divisions = _link_divisions(conn, link_ids)
+    existing: dict[str, dict[str, Any]] | None = None
+    if pg:  # the batch's agents, its links' divisions and their status rows (locked) at once
+        agents, link_divisions, existing = _read_pg(conn, agent_ids, link_ids)
+    else:
+        agents, link_divisions = _lock_agents(conn, agent_ids), _link_divisions(conn, link_ids)
     answers = decide(beats, agents, link_divisions)
     order = [i for i, a in enumerate(answers) if a is None]
     if not order:
         return answers  # type: ignore[return-value]
-    _write_agents(conn, [beats[i] for i in order], pg)
-    touched = sorted({k for i in order for k in beats[i].per_link})
-    rows, counts, transitions = fold_links(beats, order, agents, _lock_status(conn, touched, pg), silence_s)
-    _upsert_status(conn, list(rows.values()), pg)
+    if existing is None:
+        existing = _status_sqlite(conn, sorted({k for i in order for k in beats[i].per_link}))
+    rows, counts, transitions = fold_links(beats, order, agents, existing, silence_s)
+    agent_rows = _agent_rows([beats[i] for i in order])
+    if pg:
+        _write_pg(conn, agent_rows, list(rows.values()))
+    else:
+        conn.execute(_AGENTS_SQLITE, agent_rows)
+        if rows:
+            conn.execute(_STATUS_SQLITE, list(rows.values()))
     record_transitions(conn, transitions)
     for i in order:
         updated, changed = counts[i]
@@ -210,11 +232,9 @@ def record_transitions(conn: Connection, transitions: Sequence[Transition]) -> N
         record_changes(conn, changes)
 
 
-def _lock_agents(conn: Connection, ids: list[str], pg: bool) -> dict[str, _AgentState]:
+def _lock_agents(conn: Connection, ids: list[str]) -> dict[str, _AgentState]:
     q = (select(agent.c.agent_id, agent.c.division_code, agent.c.state, agent.c.credential_hash, agent.c.last_seq)
          .where(agent.c.agent_id.in_(ids)).order_by(agent.c.agent_id))
-    if pg:
-        q = q.with_for_update()
     return {r.agent_id: _AgentState(r.division_code, r.state, r.credential_hash, int(r.last_seq))
             for r in conn.execute(q)}
 
@@ -225,60 +245,100 @@ def _link_divisions(conn: Connection, link_ids: list[str]) -> dict[str, str]:
     return dict(conn.execute(select(link.c.link_id, link.c.division_code).where(link.c.link_id.in_(link_ids))).all())
 
 
-def _lock_status(conn: Connection, link_ids: list[str], pg: bool) -> dict[str, dict[str, Any]]:
+_STATUS_READ = ("link_id", "up", "checked_ts", "changed_ts", "known_until_ts")
+
+
+def _status_sqlite(conn: Connection, link_ids: list[str]) -> dict[str, dict[str, Any]]:
     if not link_ids:
         return {}
-    q = (select(link_status.c.link_id, link_status.c.up, link_status.c.checked_ts, link_status.c.changed_ts,
-                link_status.c.known_until_ts)
-         .where(link_status.c.link_id.in_(link_ids)).order_by(link_status.c.link_id))
-    if pg:
-        q = q.with_for_update()
+    q = (select(*(link_status.c[c] for c in _STATUS_READ)).where(link_status.c.link_id.in_(link_ids))
+         .order_by(link_status.c.link_id))
     return {r.link_id: dict(r._mapping) for r in conn.execute(q)}
 
 
-_AGENTS_PG = text("""
+# PostgreSQL: constant statement texts, prepared once per connection. Lists travel as one JSON
+# text (orjson), which costs the client a fraction of psycopg's per-element array escaping.
+_IDS = "ARRAY(SELECT json_array_elements_text(%s::json))"
+_AGENTS_LOCK_PG = ("SELECT agent_id, division_code, state, credential_hash, last_seq FROM agent "
+                   f"WHERE agent_id = ANY({_IDS}) ORDER BY agent_id FOR UPDATE")
+_LINKS_PG = f"SELECT link_id, division_code FROM link WHERE link_id = ANY({_IDS})"
+_STATUS_LOCK_PG = (f"SELECT {', '.join(_STATUS_READ)} FROM link_status WHERE link_id = ANY({_IDS}) "
+                   "ORDER BY link_id FOR UPDATE")
+
+
+def _read_pg(conn: Connection, agent_ids: list[str], link_ids: list[str],
+             ) -> tuple[dict[str, _AgentState], dict[str, str], dict[str, dict[str, Any]]]:
+    """One round trip: the agents locked (id order), the links' divisions, then the status rows of
+    every link reported locked (id order; the lock order of every batch: agents, then links)."""
+    with _pg_errors():
+        pg = conn.connection.driver_connection
+        agents_cur, links_cur, status_cur = pg.cursor(), pg.cursor(), pg.cursor()
+        with pg.pipeline():
+            agents_cur.execute(_AGENTS_LOCK_PG, (orjson.dumps(agent_ids).decode(),), prepare=True)
+            if link_ids:
+                links = orjson.dumps(link_ids).decode()
+                links_cur.execute(_LINKS_PG, (links,), prepare=True)
+                status_cur.execute(_STATUS_LOCK_PG, (links,), prepare=True)
+        agents = {r[0]: _AgentState(r[1], r[2], r[3], int(r[4])) for r in agents_cur.fetchall()}
+        if not link_ids:
+            return agents, {}, {}
+        divisions = dict(links_cur.fetchall())
+        existing = {r[0]: dict(zip(_STATUS_READ, r, strict=True)) for r in status_cur.fetchall()}
+    return agents, divisions, existing
+
+
+def _agent_rows(accepted: list[Heartbeat]) -> list[dict[str, Any]]:
+    """Per agent: its last seq, time and addresses in arrival order, and how many were accepted."""
+    per: dict[str, dict[str, Any]] = {}
+    for b in accepted:
+        p = per.setdefault(b.agent_id, {"id": b.agent_id, "n": 0, "ma": None, "av": None})
+        p.update(seq=b.seq, ts=b.received, n=p["n"] + 1)
+        p["ma"] = b.metrics_address or p["ma"]
+        p["av"] = b.agent_version or p["av"]
+    return list(per.values())
+
+
+_AGENTS_PG = """
 UPDATE agent AS a SET last_seq = v.seq, heartbeats = a.heartbeats + v.n, last_heartbeat_ts = v.ts,
        metrics_address = COALESCE(v.ma, a.metrics_address), agent_version = COALESCE(v.av, a.agent_version)
-FROM unnest(CAST(:ids AS text[]), CAST(:seqs AS bigint[]), CAST(:ns AS bigint[]), CAST(:tss AS float8[]),
-            CAST(:mas AS text[]), CAST(:avs AS text[])) AS v(id, seq, n, ts, ma, av)
-WHERE a.agent_id = v.id""")
+FROM json_to_recordset(%s::json) AS v(id text, seq bigint, n bigint, ts float8, ma text, av text)
+WHERE a.agent_id = v.id"""
 _AGENTS_SQLITE = text("""
 UPDATE agent SET last_seq = :seq, heartbeats = heartbeats + :n, last_heartbeat_ts = :ts,
        metrics_address = COALESCE(:ma, metrics_address), agent_version = COALESCE(:av, agent_version)
 WHERE agent_id = :id""")
 
-
-def _write_agents(conn: Connection, accepted: list[Heartbeat], pg: bool) -> None:
-    per: dict[str, dict[str, Any]] = {}
-    for b in accepted:  # arrival order: the last seq, time and addresses win
-        p = per.setdefault(b.agent_id, {"id": b.agent_id, "n": 0, "ma": None, "av": None})
-        p.update(seq=b.seq, ts=b.received, n=p["n"] + 1)
-        p["ma"] = b.metrics_address or p["ma"]
-        p["av"] = b.agent_version or p["av"]
-    rows = list(per.values())
-    if pg:
-        conn.execute(_AGENTS_PG, {k + "s": [r[k] for r in rows] for k in ("id", "seq", "n", "ts", "ma", "av")})
-    else:
-        conn.execute(_AGENTS_SQLITE, rows)
-
-
 _COLUMNS = ("link_id", "division_code", "agent_id", "checked_ts", "changed_ts", "known_until_ts", *STATUS_COLUMNS)
 _SET = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
 _TYPES = ("text", "text", "text", "float8", "float8", "float8", "smallint", "float8", "float8", "float8", "float8",
           "float8")
-_STATUS_PG = text(
-    f"INSERT INTO link_status ({', '.join(_COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {t}[])" for c, t in zip(_COLUMNS, _TYPES, strict=True))
-    + f") ON CONFLICT (link_id) DO UPDATE SET {_SET}")
+_STATUS_PG = (f"INSERT INTO link_status ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM json_to_recordset("
+              "%s::json) AS v(" + ", ".join(f"{c} {t}" for c, t in zip(_COLUMNS, _TYPES, strict=True))
+              + f") ON CONFLICT (link_id) DO UPDATE SET {_SET}")
 _STATUS_SQLITE = text(
     f"INSERT INTO link_status ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
     f"ON CONFLICT (link_id) DO UPDATE SET {_SET}")
 
 
-def _upsert_status(conn: Connection, rows: list[dict[str, Any]], pg: bool) -> None:
-    if not rows:
-        return
-    if pg:
-        conn.execute(_STATUS_PG, {c: [r[c] for r in rows] for c in _COLUMNS})
-    else:
-        conn.execute(_STATUS_SQLITE, rows)
+def _write_pg(conn: Connection, agents: list[dict[str, Any]], status: list[dict[str, Any]]) -> None:
+    """One round trip: the agents' multi-row update and the status rows' multi-row upsert."""
+    with _pg_errors():
+        pg = conn.connection.driver_connection
+        cur = pg.cursor()
+        with pg.pipeline():
+            cur.execute(_AGENTS_PG, (orjson.dumps(agents).decode(),), prepare=True)
+            if status:
+                cur.execute(_STATUS_PG, (orjson.dumps(status).decode(),), prepare=True)
+
+
+@contextmanager
+def _pg_errors() -> Iterator[None]:
+    """psycopg's errors as SQLAlchemy's (what the store's transaction translates: the server away
+    is OperationFailed, answered 503), as if the statements had gone through SQLAlchemy."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        yield
+    except psycopg.Error as e:
+        raise DBAPIError.instance(None, None, e, psycopg.Error) from e

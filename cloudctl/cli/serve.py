@@ -41,6 +41,8 @@ _file = click.Path(exists=True, dir_okay=False, path_type=Path)
               help="Serve Swagger UI at /docs and ReDoc at /redoc (from the package, nothing fetched from outside).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request (at 3,000 heartbeats/s that is 3,000 lines a second: off by default).")
 @click.option("--cloud", "cloud_name", envvar="CLOUDCTL_CLOUD", metavar="NAME",
               help="Cloud in clouds.yaml for applying approved requests (env CLOUDCTL_CLOUD, else OS_CLOUD).")
 @click.pass_context
@@ -49,7 +51,7 @@ def serve(ctx: click.Context, cloud_name: str | None, host: str, port: int, tls_
           tls_key: Path | None,
           tls_client_ca: Path | None, max_body_bytes: int, rate: float, burst: int, heartbeat_interval: float,
           silence_after: int, metrics_bucket: float, audit_verify_interval: float, workers: int, keep_alive: float,
-          docs: bool, log_level: str) -> None:
+          docs: bool, log_level: str, access_log: bool) -> None:
     """Serve agent enrolment and heartbeats, probe config, coverage, approvals, /metrics, /healthz
     and /readyz. Several instances (and --workers) may share one PostgreSQL behind a load balancer.
 
@@ -81,7 +83,8 @@ def serve(ctx: click.Context, cloud_name: str | None, host: str, port: int, tls_
     scheme = "https" if tls_cert else "http"
     store = app.store  # opened and migrated here, once, before any worker starts
     click.echo(f"cloudctl API on {scheme}://{host}:{port} (store: {store.dialect}, workers: {workers})", err=True)
-    common: dict[str, object] = {"host": host, "port": port, "log_level": log_level, "timeout_keep_alive": keep_alive,
+    common: dict[str, object] = {"host": host, "port": port, "log_level": log_level, "access_log": access_log,
+                                 "timeout_keep_alive": keep_alive,
                                  "timeout_graceful_shutdown": 10, "proxy_headers": False, "server_header": False,
                                  **ssl}
     if workers == 1:
