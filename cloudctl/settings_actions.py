@@ -12,21 +12,23 @@ from cloudctl.action import Action, Context, Inputs
 from cloudctl.audit import record_change
 from cloudctl.errors import InputError
 from cloudctl.fields import ShortName
-from cloudctl.settings import PREFIX
+from cloudctl.settings import PREFIX, availability_window
 from cloudctl.store.tables.core import meta
 
 
 class SetSetting(Inputs):
-    key: Literal["timezone"]
+    key: Literal["timezone", "availability_window"]
     value: ShortName
 
     @model_validator(mode="after")
-    def _known_zone(self) -> SetSetting:
-        if self.key == "timezone":
-            try:
+    def _known_value(self) -> SetSetting:
+        try:
+            if self.key == "timezone":
                 clock_module.zone_named(self.value, "value")
-            except InputError as e:
-                raise ValueError(f"{e.message}; {e.hint}") from None
+            elif self.key == "availability_window":
+                availability_window(self.value)
+        except InputError as e:
+            raise ValueError(f"{e.message}; {e.hint}") from None
         return self
 
 

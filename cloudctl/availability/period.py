@@ -56,3 +56,14 @@ def period_of(first: date, last: date, clock: Clock) -> Period:
                  for i in range((last - first).days + 2))
     now_ms = int(clock.now().timestamp() * 1000)
     return Period(first, last, days[0][1], min(days[-1][1], now_ms), days, clock.zone.key)
+
+
+def rolling_period(clock: Clock, window_ms: int, now_ms: int | None = None) -> Period:
+    """The window [now - window, now) (the metrics' rolling period), its days in the clock's zone."""
+    now_ms = int(clock.now().timestamp() * 1000) if now_ms is None else now_ms
+    start_ms = now_ms - window_ms
+    first = datetime.fromtimestamp(start_ms / 1000, clock.zone).date()
+    last = datetime.fromtimestamp(now_ms / 1000, clock.zone).date()
+    days = tuple((first + timedelta(days=i), day_start_ms(clock, first + timedelta(days=i)))
+                 for i in range((last - first).days + 2))
+    return Period(first, last, start_ms, now_ms, days, clock.zone.key)

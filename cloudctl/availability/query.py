@@ -67,9 +67,11 @@ def _boundary_rows(pg: bool) -> str:
 
 
 def availability_sql(dialect: str, period: Period, *, region: str | None, level: str, worst: int | None,
-                     province_levels: bool = False, below: float | None = None) -> tuple[str, dict[str, Any]]:
+                     province_levels: bool = False, below: float | None = None,
+                     details: bool = True) -> tuple[str, dict[str, Any]]:
     """The one statement and its parameters (pure). Rows: COLUMNS, `kind` telling which roll-up;
-    `below`: also count the divisions at `level` whose ratio is below it."""
+    `below`: also count the divisions at `level` whose ratio is below it; details=False: only the
+    total, the levels (and the provinces' levels), not the divisions and links."""
     pg = dialect == "postgresql"
     least, greatest = ("LEAST", "GREATEST") if pg else ("min", "max")
     bigint = "BIGINT" if pg else "INTEGER"
@@ -117,6 +119,7 @@ SELECT {KIND_TOTAL}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), CAST(NU
 FROM m
 UNION ALL
 SELECT {KIND_LEVEL}, '', '', NULL, NULL, NULL, {_figures()}, length(code) FROM m GROUP BY length(code)
+{{details}}
 UNION ALL
 SELECT {KIND_DIVISION}, g.code, g.code, d.name, NULL, NULL, g.links, g.span, g.up, g.down, g.outages,
   ROW_NUMBER() OVER (ORDER BY {_worst_order('g.up', 'g.down', 'g.span', 'g.code')})
@@ -131,6 +134,8 @@ FROM (SELECT link_id, code, a, b, span, up, down, outages FROM m
       ORDER BY {_worst_order('up', 'down', 'span', 'link_id')}{limit}) AS w
 LEFT JOIN division AS d ON d.code = w.code
 """
+    head, _, arms = sql.partition("{details}")
+    sql = head + (arms if details else "\n")
     if worst:
         params["worst"] = worst
     if below is not None:
@@ -164,7 +169,7 @@ def _run(store: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 def read_availability(store: Any, period: Period, *, region: str | None = None, level: str = "township",
                       worst: int | None = None, province_levels: bool = False,
-                      targets: Sequence[Target] = ()) -> AvailabilityReport:
+                      targets: Sequence[Target] = (), details: bool = True) -> AvailabilityReport:
     """Availability of the region's links over the period: totals, per level, per division at
     `level` (worst first; the `worst` first only), the worst links (with their outage intervals
     when `worst` is given), and the region's availability targets against the levels' figures."""
@@ -174,7 +179,8 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
     at_level = next((t for t in mine if t.level == level), None)
     sql, params = availability_sql(store.dialect, period, region=region, level=level, worst=worst,
                                    province_levels=province_levels,
-                                   below=None if at_level is None else at_level.ratio)
+                                   below=None if at_level is None or not details else at_level.ratio,
+                                   details=details)
     rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1]))  # by kind, then rank (worst first)
     total = Figures(0, 0, 0, 0, 0)
     levels: list[tuple[str, Figures]] = []

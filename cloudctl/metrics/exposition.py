@@ -20,6 +20,7 @@ from sqlalchemy import inspect, text
 
 from cloudctl.metrics.agents import collect_agents, collect_links
 from cloudctl.metrics.audit import ChainWatcher, collect_audit
+from cloudctl.metrics.availability import collect_availability
 from cloudctl.metrics.context import CollectContext
 from cloudctl.metrics.coverage import collect_coverage
 from cloudctl.metrics.family import Family, Histogram, render
@@ -31,8 +32,8 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 Collector = Callable[[CollectContext], list[Family | Histogram]]
-COLLECTORS: tuple[Collector, ...] = (collect_coverage, collect_agents, collect_links, collect_quotas,
-                                     collect_gateway, collect_approvals, collect_sharing)
+COLLECTORS: tuple[Collector, ...] = (collect_coverage, collect_agents, collect_links, collect_availability,
+                                     collect_quotas, collect_gateway, collect_approvals, collect_sharing)
 
 
 def _version() -> str:
