@@ -68,10 +68,11 @@ def _boundary_rows(pg: bool) -> str:
 
 def availability_sql(dialect: str, period: Period, *, region: str | None, level: str, worst: int | None,
                      province_levels: bool = False, below: float | None = None,
-                     details: bool = True) -> tuple[str, dict[str, Any]]:
+                     details: bool = True, links: int | None = None) -> tuple[str, dict[str, Any]]:
     """The one statement and its parameters (pure). Rows: COLUMNS, `kind` telling which roll-up;
     `below`: also count the divisions at `level` whose ratio is below it; details=False: only the
-    total, the levels (and the provinces' levels), not the divisions and links."""
+    total, the levels (and the provinces' levels), not the divisions and links; `links`: how many
+    of the worst links (None: as many as `worst`, 0: none)."""
     pg = dialect == "postgresql"
     least, greatest = ("LEAST", "GREATEST") if pg else ("min", "max")
     bigint = "BIGINT" if pg else "INTEGER"
@@ -89,6 +90,8 @@ def availability_sql(dialect: str, period: Period, *, region: str | None, level:
         where_region = " AND substr(l.division_code, 1, :region_len) = :region"
     materialized = "MATERIALIZED "
     limit = " LIMIT :worst" if worst else ""
+    links = worst if links is None else links
+    link_limit = " LIMIT :links" if links else ""
     sql = f"""
 WITH days(day, ms) AS (VALUES {', '.join(values)}),
 spans AS (
@@ -127,17 +130,21 @@ FROM (SELECT substr(code, 1, :level_len) AS code, {_figures()} FROM m WHERE leng
       GROUP BY substr(code, 1, :level_len)
       ORDER BY {_worst_order('sum(up)', 'sum(down)', 'sum(span)', 'substr(code, 1, :level_len)')}{limit}) AS g
 LEFT JOIN division AS d ON d.code = g.code
+{{links}}
 UNION ALL
 SELECT {KIND_LINK}, w.link_id, w.code, d.name, w.a, w.b, 1, w.span, w.up, w.down, w.outages,
   ROW_NUMBER() OVER (ORDER BY {_worst_order('w.up', 'w.down', 'w.span', 'w.link_id')})
 FROM (SELECT link_id, code, a, b, span, up, down, outages FROM m
-      ORDER BY {_worst_order('up', 'down', 'span', 'link_id')}{limit}) AS w
+      ORDER BY {_worst_order('up', 'down', 'span', 'link_id')}{link_limit}) AS w
 LEFT JOIN division AS d ON d.code = w.code
 """
     head, _, arms = sql.partition("{details}")
-    sql = head + (arms if details else "\n")
+    division_arm, _, link_arm = arms.partition("{links}")
+    sql = head + (division_arm if details else "") + (link_arm if details and links != 0 else "") + "\n"
     if worst:
         params["worst"] = worst
+    if links:
+        params["links"] = links
     if below is not None:
         params["below"] = below
         sql += (f"UNION ALL\nSELECT {KIND_BELOW}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), "
@@ -169,10 +176,12 @@ def _run(store: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 def read_availability(store: Any, period: Period, *, region: str | None = None, level: str = "township",
                       worst: int | None = None, province_levels: bool = False,
-                      targets: Sequence[Target] = (), details: bool = True) -> AvailabilityReport:
+                      targets: Sequence[Target] = (), details: bool = True,
+                      links: int | None = None) -> AvailabilityReport:
     """Availability of the region's links over the period: totals, per level, per division at
     `level` (worst first; the `worst` first only), the worst links (with their outage intervals
-    when `worst` is given), and the region's availability targets against the levels' figures."""
+    when a number of them is given: `links`, else `worst`), and the region's availability targets
+    against the levels' figures."""
     pg = store.dialect == "postgresql"
     region_name = check_region(store, region) if region else None
     mine = [t for t in targets if t.metric == "availability" and (t.region or None) == (region or None)]
@@ -180,12 +189,13 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
     sql, params = availability_sql(store.dialect, period, region=region, level=level, worst=worst,
                                    province_levels=province_levels,
                                    below=None if at_level is None or not details else at_level.ratio,
-                                   details=details)
+                                   details=details, links=links)
     rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1]))  # by kind, then rank (worst first)
+    listed = worst if links is None else links
     total = Figures(0, 0, 0, 0, 0)
     levels: list[tuple[str, Figures]] = []
     divisions: list[DivisionAvailability] = []
-    links: list[LinkAvailability] = []
+    found_links: list[LinkAvailability] = []
     spans: dict[str, tuple[int, int]] = {}
     per_province: dict[tuple[str, str], Figures] = {}
     below = None
@@ -198,20 +208,21 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
         elif kind == KIND_DIVISION:
             divisions.append(DivisionAvailability(key, name or "", level, f))
         elif kind == KIND_LINK:
-            links.append(LinkAvailability(key, code, name or "", f))
+            found_links.append(LinkAvailability(key, code, name or "", f))
             spans[key] = (int(a), int(b))
         elif kind == KIND_BELOW:
             below = int(n)
         else:
             per_province[(key, LEVEL_OF_LENGTH.get(int(rank), str(rank)))] = f
-    if worst and links:
-        found = outage_intervals(store, spans, pg)
-        links = [replace(lk, outages=found.get(lk.link_id, [])) for lk in links]
+    if listed and found_links:
+        outages = outage_intervals(store, spans, pg)
+        found_links = [replace(lk, outages=outages.get(lk.link_id, [])) for lk in found_links]
     by_level = dict(levels)
     statuses = [TargetStatus(t.level, t.ratio, t.by, by_level[t.level].ratio if t.level in by_level else None,
                              below if t is at_level else None) for t in mine]
     return AvailabilityReport(period.first, period.last, period.start_ms, period.end_ms, period.zone, region,
-                              region_name, level, total, levels, divisions, links, worst, per_province, statuses)
+                              region_name, level, total, levels, divisions, found_links, worst, per_province,
+                              statuses)
 
 
 def check_region(store: Any, code: str) -> str:

@@ -61,12 +61,16 @@ def print_report_summary(data: dict[str, Any], out: Path, files: list[Path], fmt
 @click.option("--exclude-kind", "exclude_kinds", multiple=True, metavar="KIND",
               help="Leave divisions of this kind out of numerator and denominator (repeatable).")
 @click.option("--no-drilldown", is_flag=True, help="Skip the per-child drill-down pages.")
+@click.option("--availability-days", type=click.IntRange(0, 366), default=30, show_default=True,
+              help="Link availability over the days ending on --as-of (0 = no availability section).")
+@click.option("--availability-worst", type=click.IntRange(1, 200), default=10, show_default=True,
+              help="Townships listed with their outages.")
 @format_option()
 @pass_app
 @read_only
 def report(app: AppContext, as_of: date | None, region: str | None, out: Path | None, trend_from: date,
            every: str, plan_level: str, plan_limit: int, page_plan_limit: int, exclude_kinds: tuple[str, ...],
-           no_drilldown: bool, fmt: str) -> None:
+           no_drilldown: bool, fmt: str, availability_days: int, availability_worst: int) -> None:
     """Write a coverage report: index.html (+ a page per child region), coverage.json/.csv/.md, plan.csv."""
     from cloudctl.coverage.report import ReportOptions, build_report, write_report
 
@@ -77,7 +81,8 @@ def report(app: AppContext, as_of: date | None, region: str | None, out: Path | 
         out = check_output_dir(default_out(region, as_of), create_parents=True)
     opts = ReportOptions(as_of=as_of, region=region, trend_start=trend_from, trend_every=every,
                          plan_level=plan_level, plan_limit=plan_limit, drilldown_plan_limit=page_plan_limit,
-                         drilldown=not no_drilldown, exclude_kinds=exclude_kinds)
+                         drilldown=not no_drilldown, exclude_kinds=exclude_kinds,
+                         availability_days=availability_days, availability_worst=availability_worst)
     with progress_bar("coverage report") as advance:
         data = build_report(app.store, opts, progress=advance)
         files = write_report(data, out)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -49,10 +49,11 @@ ROLL_OUT: dict[str, tuple[date, date, date | None]] = {
 }
 # Share of the divisions still unconnected on SNAPSHOT that are connected by today.
 CONNECTED_LATER: dict[str, float] = {"province": 1.0, "prefecture": 1.0, "county": 0.9, "township": 0.33}
-DEMO_TARGETS: tuple[tuple[str, float, date], ...] = (
-    ("prefecture", 1.0, date(2018, 12, 31)),
-    ("county", 1.0, date(2027, 12, 31)),
-    ("township", 0.60, date(2027, 12, 31)),
+DEMO_TARGETS: tuple[tuple[str, float, date, str], ...] = (
+    ("prefecture", 1.0, date(2018, 12, 31), "coverage"),
+    ("county", 1.0, date(2027, 12, 31), "coverage"),
+    ("township", 0.60, date(2027, 12, 31), "coverage"),
+    ("township", 0.99, date(2027, 12, 31), "availability"),
 )
 
 
@@ -304,10 +305,10 @@ def set_demo_targets(store: Any, actor: Any) -> None:
     from cloudctl.coverage.targets import list_targets, set_target
 
     with store.connect() as conn:
-        current = {(t.level, t.region): (t.ratio, t.by) for t in list_targets(conn)}
-    for level, ratio, by in DEMO_TARGETS:
-        if current.get((level, None)) != (ratio, by):
-            set_target(store, Target(level, ratio, by, None), actor)
+        current = {(t.metric, t.level, t.region): (t.ratio, t.by) for t in list_targets(conn, metric=None)}
+    for level, ratio, by, metric in DEMO_TARGETS:
+        if current.get((metric, level, None)) != (ratio, by):
+            set_target(store, Target(level, ratio, by, None, metric), actor)
 
 
 def run_demo(store: Any, actor: Any, out_dir: Any, *, today: date, as_of: date | None = None,
@@ -315,6 +316,9 @@ def run_demo(store: Any, actor: Any, out_dir: Any, *, today: date, as_of: date |
     """Load the shipped divisions, store the generated history, set targets, write the report."""
     from pathlib import Path
 
+    from cloudctl import clock
+    from cloudctl.availability.demo import DAYS, store_demo_availability
+    from cloudctl.availability.period import day_start_ms
     from cloudctl.coverage.report import ReportOptions, build_report, write_report
     from cloudctl.divisions.shipped import load_shipped_divisions
 
@@ -326,6 +330,9 @@ def run_demo(store: Any, actor: Any, out_dir: Any, *, today: date, as_of: date |
     advance(1)
     result, removed = store_demo_links(store, links, actor)
     set_demo_targets(store, actor)
+    store_demo_availability(store, [(k.link_id, k.division_code) for k in links
+                                    if k.retired_on is None or k.retired_on > today - timedelta(days=DAYS)],
+                            day_start_ms(clock.current(), today), seed)
     advance(1)
     data = build_report(store, ReportOptions(as_of=as_of or today))
     files = write_report(data, Path(out_dir))

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from cloudctl.coverage.model import LEVELS, ChildCoverage, CoverageSummary, LevelCoverage, PlanEntry, TargetGap
+from cloudctl.coverage.report.availability import availability_json
 from cloudctl.coverage.report.maps import maps_json
 from cloudctl.coverage.report.sources import CoverageSource
 
@@ -34,6 +35,8 @@ class ReportOptions:
     drilldown_plan_limit: int = 10
     drilldown: bool = True
     exclude_kinds: tuple[str, ...] = ()
+    availability_days: int = 30  # the availability section: the days ending on as_of (0: no section)
+    availability_worst: int = 10
 
 
 def level_json(lv: LevelCoverage) -> dict[str, Any]:
@@ -148,6 +151,12 @@ def build_report(store: Any, opts: ReportOptions, progress: Progress | None = No
             data["drilldown"].append(drilldown_json(source, child, opts))
         advance(1)
     data["maps"] = maps_json(data)
+    data["availability"] = None
+    if opts.availability_days:
+        read = source.availability(opts.region, opts.availability_days, opts.availability_worst)
+        if read is not None:
+            data["availability"] = availability_json(read[0], read[1], [(c.code, c.name) for c in children],
+                                                     opts.availability_days)
     return data
 
 

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from cloudctl.coverage.model import LEVELS
+from cloudctl.coverage.report.availability_charts import availability_bars_svg, distribution_svg, outage_timeline_svg
 from cloudctl.coverage.report.charts import (
     FONT_FAMILY,
     LEVEL_COLOURS,
@@ -36,6 +37,8 @@ def _environment():  # type: ignore[no-untyped-def]
     env.filters["pct"] = percent
     env.filters["num"] = lambda n: f"{n:,}"
     env.filters["at_level"] = lambda levels, name: next((lv for lv in levels if lv["level"] == name), None)
+    env.filters["avail"] = lambda r: "–" if r is None else f"{r * 100:.3f} %"
+    env.filters["hours"] = lambda s: "–" if s is None else (f"{s / 3600:.1f} h" if s >= 360 else f"{s / 60:.0f} min")
     env.globals.update(level_labels=LEVEL_LABELS, font_family=FONT_FAMILY, level_units=LEVEL_UNITS)
     return env
 
@@ -86,6 +89,22 @@ def trend_chart(data: dict[str, Any], title: str) -> str:
     return line_chart_svg([p["date"] for p in points], series, title=title, targets=targets)
 
 
+def availability_charts(data: dict[str, Any]) -> dict[str, str]:
+    """The availability section's charts (empty when the section has nothing to draw)."""
+    av = data.get("availability")
+    if not av or not av["known"]:
+        return {"availability": "", "distribution": "", "outages": ""}
+    child = LEVEL_LABELS.get(data["child_level"] or "", "child").lower()
+    return {
+        "availability": availability_bars_svg(av["children"], av["target"], title=f"Township link availability per "
+                                              f"{child}, {av['from']} to {av['to']} (worst first)"),
+        "distribution": distribution_svg(av["children"], av["bands"],
+                                         title=f"Townships of each {child} by availability"),
+        "outages": outage_timeline_svg(av["worst"], av["start"], av["end"],
+                                       title=f"Outages of the worst townships, {av['from']} to {av['to']}"),
+    }
+
+
 def render_index(data: dict[str, Any]) -> str:
     children = data["children"]
     chart_level = chart_level_for(children)
@@ -96,6 +115,7 @@ def render_index(data: dict[str, Any]) -> str:
                                    f"{LEVEL_LABELS[chart_level]} coverage per {child_label}, {data['as_of']}")
         if children else "",
         "trend": trend_chart(data, f"Coverage over time ({data['trend']['every']}ly), {data['region']['name']}"),
+        **availability_charts(data),
     }
     return _environment().get_template("index.html.j2").render(
         data=data, charts=charts, maps=[p.render() for p in index_maps(data)],

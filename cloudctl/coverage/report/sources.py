@@ -78,3 +78,28 @@ class CoverageSource:
 
         return list(plan_connections(self.store, self.as_of, level, region, limit,
                                      exclude_kinds=self.exclude_kinds))
+
+    def availability(self, region: str | None, days: int, worst: int) -> tuple[Any, list[tuple[Any, list[Any]]]] | None:
+        """The links' availability over the `days` whole days ending on the report's date, or on the day
+        before when that is today (so a report is the same whenever it is written; None when the days
+        have not begun): every township of the region, and the `worst` townships' links with their outages."""
+        from datetime import timedelta
+
+        from cloudctl import clock
+        from cloudctl.availability.period import period_of
+        from cloudctl.availability.query import read_availability
+        from cloudctl.coverage.targets import read_targets
+
+        current = clock.current()
+        last = min(self.as_of, current.today() - timedelta(days=1))
+        first = last - timedelta(days=days - 1)
+        if last < self.as_of - timedelta(days=days - 1):
+            return None
+        period = period_of(first, last, current)
+        targets = read_targets(self.store, region or "", metric="availability")
+        report = read_availability(self.store, period, region=region, level="township", links=0, targets=targets)
+        listed = []
+        for d in [d for d in report.divisions if d.figures.ratio is not None][:worst]:
+            links = read_availability(self.store, period, region=d.code, level="township", links=100).links
+            listed.append((d, links))
+        return report, listed

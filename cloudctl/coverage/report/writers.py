@@ -18,6 +18,8 @@ from cloudctl.inputs.csvout import csv_text  # no spreadsheet formulas in names
 CSV_COLUMNS = ("section", "date", "parent_code", "code", "name", "level", "total", "covered", "ratio",
                "target_ratio", "target_by", "still_to_connect", "per_month")
 PLAN_COLUMNS = ("rank", "code", "name", "kind", "province", "county", "score", "reasons")
+AVAILABILITY_COLUMNS = ("section", "code", "name", "level", "links", "availability_ratio", "downtime_seconds",
+                        "outages", "mttr_seconds", "unknown_seconds", "observed_seconds")
 
 
 def render_json(data: dict[str, Any]) -> str:
@@ -60,6 +62,64 @@ def render_csv(data: dict[str, Any]) -> str:
 def render_plan_csv(entries: list[dict[str, Any]]) -> str:
     return csv_text(PLAN_COLUMNS, ([e["rank"], e["code"], e["name"], e["kind"], e["province"], e["county"],
                                     f"{e['score']:.4f}", "; ".join(e["reasons"])] for e in entries))
+
+
+def availability_rows(av: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The availability section's figures: the region per level, each child, the worst townships."""
+    for lv in av["levels"]:
+        yield {"section": "region", "code": "", "name": "", **lv}
+    for c in av["children"]:
+        yield {"section": "child", **c, "level": "township"}
+    for w in av["worst"]:
+        yield {"section": "worst", **w, "level": "township"}
+
+
+def render_availability_csv(av: dict[str, Any]) -> str:
+    return csv_text(AVAILABILITY_COLUMNS, ([row.get(c) for c in AVAILABILITY_COLUMNS] for row in availability_rows(av)))
+
+
+def _hours(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds / 3600:.1f} h"
+
+
+def _avail(ratio: float | None) -> str:
+    return "–" if ratio is None else f"{ratio * 100:.3f} %"
+
+
+def _md_availability(av: dict[str, Any] | None) -> list[str]:
+    if not av:
+        return []
+    out = [f"## Link availability, {av['from']} to {av['to']} ({av['timezone']})", ""]
+    if not av["known"]:
+        return [*out, "No agent reported on these links in this period: their availability is unknown.", ""]
+    head = ["| {} | Links | Availability | Downtime | Outages | MTTR | Unknown |", "|---|--:|--:|--:|--:|--:|--:|"]
+    out += [head[0].format("Level"), head[1]]
+    out += [f"| {lv['level']} | {lv['links']} | {_avail(lv['availability_ratio'])} | "
+            f"{_hours(lv['downtime_seconds'])} | {lv['outages']} | {_hours(lv['mttr_seconds'])} | "
+            f"{_hours(lv['unknown_seconds'])} |" for lv in av["levels"]]
+    t = av["target"]
+    out += ["", "No availability target for the townships." if not t else
+            f"Target: township links {_avail(t['ratio'])} by {t['by']}: {_avail(t['current_ratio'])} over the period, "
+            f"{'met' if t['met'] else 'not met'}"
+            + ("" if t["divisions_below"] is None else f"; {t['divisions_below']} townships below it") + ".", ""]
+    if av["children"]:
+        out += [head[0].format("Code | Name"), "|---" + head[1]]
+        out += [f"| {c['code']} | {_md(c['name'])} | {c['links']} | {_avail(c['availability_ratio'])} | "
+                f"{_hours(c['downtime_seconds'])} | {c['outages']} | {_hours(c['mttr_seconds'])} | "
+                f"{_hours(c['unknown_seconds'])} |" for c in av["children"]]
+        out.append("")
+    if av["worst"]:
+        out += [f"### The {len(av['worst'])} townships with the lowest availability", "",
+                head[0].replace("| Links ", "").format("Code | Township") + " Outages (UTC) |",
+                "|---|---|--:|--:|--:|--:|--:|---|"]
+        for w in av["worst"]:
+            spans = "; ".join(f"{o['start'][:16]} {_hours(o['seconds'])} ({o['link_id']})"
+                              for o in w["outage_intervals"])
+            out.append(f"| {w['code']} | {_md(w['name'])} | {_avail(w['availability_ratio'])} | "
+                       f"{_hours(w['downtime_seconds'])} | {w['outages']} | {_hours(w['mttr_seconds'])} | "
+                       f"{_hours(w['unknown_seconds'])} | {_md(spans) or '–'} |")
+        out.append("")
+    return out
 
 
 def _md(text: Any) -> str:
@@ -127,6 +187,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     out += ["", f"## Plan: top {len(data['plan']['entries'])} {data['plan']['level']} entries", "",
             *_md_plan(data["plan"]["entries"]), ""]
     out += _md_maps(data.get("maps") or {})
+    out += _md_availability(data.get("availability"))
     for page in data["drilldown"]:
         out += [f"## {page['name']} ({page['code']})", "", *_md_levels(page["levels"]), ""]
         if page["children"]:
@@ -150,7 +211,8 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Write index.html, coverage.{json,csv,md}, plan.csv and one page per child; returns the paths."""
+    """Write index.html, coverage.{json,csv,md}, plan.csv, availability.csv (when any link's state is
+    known in the section's period) and one page per child; returns the paths."""
     from cloudctl.coverage.report.html import render_index, render_region_page
 
     out_dir = Path(out_dir)
@@ -159,6 +221,8 @@ def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
         "coverage.csv": render_csv(data),
         "coverage.md": render_markdown(data),
         "plan.csv": render_plan_csv(data["plan"]["entries"]),
+        **({"availability.csv": render_availability_csv(data["availability"])}
+           if data.get("availability") and data["availability"]["known"] else {}),
         "index.html": render_index(data),
     }
     pages = {c["code"]: c["page"] for c in data["children"] if c.get("page")}
