@@ -94,7 +94,7 @@ def check(source: str, fmt: str) -> None:
 @format_option()
 @read_only
 def analyze(source: str, at: dt.datetime | None, expiring_days: int, strict: bool, fmt: str) -> None:
-    """Shadowed, redundant and conflicting publications, expiry, and the isolation matrix."""
+    """Shadowed, redundant and conflicting publications, duplicate data shares, expiry, and the isolation matrix."""
     from cloudctl.errors import OperationFailed
     from cloudctl.gateway.analyze import analyze_policy
     from cloudctl.gateway.semantics import build_semantics
@@ -133,7 +133,7 @@ def analyze(source: str, at: dt.datetime | None, expiring_days: int, strict: boo
 @format_option()
 @read_only
 def query(source: str, src: str, dst: str, proto: str, port: int, at: dt.datetime | None, fmt: str) -> None:
-    """Would the gateway allow this connection, and which publication or rule decides."""
+    """Would the gateway allow this connection, and which publication, data share or rule decides."""
     from cloudctl.gateway.query import query_flow
 
     decision = query_flow(_semantics(source), src, dst, proto, port, _at(at))
