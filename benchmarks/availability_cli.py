@@ -28,6 +28,7 @@ import gzip
 import json
 import os
 import random
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -55,10 +56,16 @@ def child_env() -> dict[str, str]:
     return env
 
 
+CPU: list[float] = []  # the CPU seconds (user + system) of each run, in order
+
+
 def run(cmd: list[str], *, stdout: object = subprocess.PIPE) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     r = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True, env=child_env(), timeout=1800)
     wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr}")
     return wall, r.stdout if isinstance(r.stdout, str) else ""
@@ -214,13 +221,14 @@ def main() -> None:
     run(theirs)
 
     load = os.getloadavg()
-    t_ours, t_theirs = [], []
+    t_ours, t_theirs, c_ours, c_theirs = [], [], [], []
     for i in range(args.pairs):
         order = (("theirs", theirs), ("ours", ours)) if i % 2 == 0 else (("ours", ours), ("theirs", theirs))
         outputs = {}
         for who, cmd in order:
             wall, out = run(cmd)
             (t_ours if who == "ours" else t_theirs).append(wall)
+            (c_ours if who == "ours" else c_theirs).append(CPU[-1])
             outputs[who] = comparable(out)
         if outputs["ours"] != outputs["theirs"]:
             a, b = outputs["ours"], outputs["theirs"]
@@ -250,6 +258,10 @@ def main() -> None:
           f"= {m_theirs / m_ours:.1f}x (median of {args.pairs} pairs; per-pair ratios {min(ratios):.1f}-"
           f"{max(ratios):.1f}x, median {statistics.median(ratios):.1f}x); goal >= 5x: "
           + ("met" if m_theirs / m_ours >= 5 else "NOT met"))
+    cpu_ours, cpu_theirs = statistics.median(c_ours), statistics.median(c_theirs)
+    print(f"  CPU time (user + system) of the same runs: pandas {cpu_theirs * 1000:.0f} ms / cloudctl "
+          f"{cpu_ours * 1000:.0f} ms = {cpu_theirs / cpu_ours:.1f}x (medians; wall time on a shared machine also "
+          "counts waiting for a core)")
     print(f"  cloudctl --help: {statistics.median(helps) * 1000:.0f} ms median (goal < 100 ms: "
           + ("met" if statistics.median(helps) < 0.1 else "NOT met") + ")")
     print(f"  interpreter start-up alone (python -c pass): {statistics.median(starts) * 1000:.0f} ms median")

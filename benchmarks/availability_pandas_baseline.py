@@ -7,7 +7,7 @@ the same figures computed with pandas from an export of the intervals.
 Inputs: the export `cloudctl coverage intervals --from D1 --to D2 --format csv` wrote (link_id,
 division_code, state up|down, start, end in UTC ISO 8601; time outside the rows is unknown), the
 links CSV `cloudctl links import` took (activation and retirement days) and the official division
-files (for names). The definitions are those of docs/availability.md: a link is observed from the
+file of the listed level (for names). The definitions are those of docs/availability.md: a link is observed from the
 start of max(D1, activated_on) to the start of min(D2 + 1, retired_on) in the zone, cut at now;
 availability = up / (up + down); outages = down intervals overlapping that span; MTTR = downtime /
 outages; unknown = span - up - down; divisions and levels add up their links. Written the way a
@@ -28,7 +28,7 @@ import pandas as pd  # noqa: E402
 
 LEVEL_LENGTHS = {"province": 2, "prefecture": 4, "county": 6, "township": 9, "village": 12}
 LEVEL_OF = {v: k for k, v in LEVEL_LENGTHS.items()}
-FILES = ("provinces", "cities", "areas", "streets")
+FILES = {"province": "provinces", "prefecture": "cities", "county": "areas", "township": "streets"}
 
 
 def figures(g: pd.DataFrame) -> dict[str, object]:
@@ -72,8 +72,8 @@ def main() -> None:
     for col in ("start", "end"):
         iv[col] = epoch_ms(pd.to_datetime(iv[col], format="ISO8601", utc=True))
     links = pd.read_csv(args.links, usecols=["link_id", "division_code", "activated_on", "retired_on"], dtype=str)
-    names = pd.concat([pd.read_csv(f"{args.divisions}/{f}.csv.gz", usecols=["code", "name"], dtype=str)
-                       for f in FILES]).set_index("code")["name"]
+    names = pd.read_csv(f"{args.divisions}/{FILES[args.level]}.csv.gz", usecols=["code", "name"],
+                        dtype=str).set_index("code")["name"]  # only the listed level's names are printed
     steps["read the intervals, links and names"], t = time.perf_counter() - t, time.perf_counter()
 
     def day_ms(days: pd.Series) -> pd.Series:
