@@ -21,10 +21,8 @@ Silence: each status row keeps `known_until_ts` = its check time + `silence_s` (
 heartbeat interval times its silence-after count, 3 x 15 s by default); a report checked later
 than that ends a silence, and the link's state in between is unknown (docs/availability.md).
 
-On PostgreSQL steps 1-2 are one round trip and step 4 another (psycopg's pipeline mode), with
-constant statement texts psycopg prepares once per connection and each list sent as one JSON
-text (`json_to_recordset`): the client's cost per batch and per heartbeat is a fraction of
-statements built per batch with per-element array parameters.
+The statements are in api/ingest_sql.py: on PostgreSQL steps 1-2 are one round trip and the
+writes of step 4 another (psycopg's pipeline mode), each list sent as one JSON text.
 
 Lock order (one for every batch, every replica): agent rows, link_status rows, audit_head; the
 same order as `api/registry.py`'s writers (agent row, then the head). So concurrent batches of
@@ -33,21 +31,18 @@ several processes never deadlock, whatever agents they share.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection
 
 from cloudctl.api import credentials as cred
+from cloudctl.api.ingest_sql import STATUS_READ, read_batch, write_batch
 from cloudctl.audit import Actor, Change, record_changes
 from cloudctl.availability.intervals import DEFAULT_SILENCE_S
 from cloudctl.availability.record import write_intervals
 from cloudctl.errors import CloudctlError, PermissionDenied
-from cloudctl.store.tables.agents import agent, link_status
-from cloudctl.store.tables.coverage import link
 
 STATUS_COLUMNS = ("up", "loss_ratio", "rtt_min_seconds", "rtt_avg_seconds", "rtt_max_seconds", "rtt_stddev_seconds")
 
@@ -176,33 +171,18 @@ def fold_links(beats: Sequence[Heartbeat], order: Sequence[int], agents: dict[st
 def apply_heartbeats(conn: Connection, beats: Sequence[Heartbeat], silence_s: float = DEFAULT_SILENCE_S,
                      ) -> list[Answer]:
     """Apply a batch inside the caller's write transaction; one answer per heartbeat, in order.
-    `silence_s`: how long a link's report holds (its state is unknown after that).
-
-    On PostgreSQL the reads and the writes are one round trip each (psycopg's pipeline mode: the
-    statements go out together and their answers come back together), with constant statement
-    texts that psycopg prepares once per connection; SQLite runs in-process."""
-    pg = conn.dialect.name == "postgresql"
-    agent_ids = sorted({b.agent_id for b in beats})
-    link_ids = sorted({k for b in beats for k in b.per_link})
-    existing: dict[str, dict[str, Any]] | None = None
-    if pg:  # the batch's agents, its links' divisions and their status rows (locked) at once
-        agents, link_divisions, existing = _read_pg(conn, agent_ids, link_ids)
-    else:
-        agents, link_divisions = _lock_agents(conn, agent_ids), _link_divisions(conn, link_ids)
-    answers = decide(beats, agents, link_divisions)
+    `silence_s`: how long a link's report holds (its state is unknown after that). The reads and
+    the writes are a fixed few statements each (api/ingest_sql.py)."""
+    agent_rows, link_rows, status_rows = read_batch(conn, sorted({b.agent_id for b in beats}),
+                                                    sorted({k for b in beats for k in b.per_link}))
+    agents = {r[0]: _AgentState(r[1], r[2], r[3], int(r[4])) for r in agent_rows}
+    answers = decide(beats, agents, dict(link_rows))
     order = [i for i, a in enumerate(answers) if a is None]
     if not order:
         return answers  # type: ignore[return-value]
-    if existing is None:
-        existing = _status_sqlite(conn, sorted({k for i in order for k in beats[i].per_link}))
+    existing = {r[0]: dict(zip(STATUS_READ, r, strict=True)) for r in status_rows}
     rows, counts, transitions = fold_links(beats, order, agents, existing, silence_s)
-    agent_rows = _agent_rows([beats[i] for i in order])
-    if pg:
-        _write_pg(conn, agent_rows, list(rows.values()))
-    else:
-        conn.execute(_AGENTS_SQLITE, agent_rows)
-        if rows:
-            conn.execute(_STATUS_SQLITE, list(rows.values()))
+    write_batch(conn, _agent_rows([beats[i] for i in order]), list(rows.values()))
     record_transitions(conn, transitions)
     for i in order:
         updated, changed = counts[i]
@@ -232,63 +212,9 @@ def record_transitions(conn: Connection, transitions: Sequence[Transition]) -> N
         record_changes(conn, changes)
 
 
-def _lock_agents(conn: Connection, ids: list[str]) -> dict[str, _AgentState]:
-    q = (select(agent.c.agent_id, agent.c.division_code, agent.c.state, agent.c.credential_hash, agent.c.last_seq)
-         .where(agent.c.agent_id.in_(ids)).order_by(agent.c.agent_id))
-    return {r.agent_id: _AgentState(r.division_code, r.state, r.credential_hash, int(r.last_seq))
-            for r in conn.execute(q)}
-
-
-def _link_divisions(conn: Connection, link_ids: list[str]) -> dict[str, str]:
-    if not link_ids:
-        return {}
-    return dict(conn.execute(select(link.c.link_id, link.c.division_code).where(link.c.link_id.in_(link_ids))).all())
-
-
-_STATUS_READ = ("link_id", "up", "checked_ts", "changed_ts", "known_until_ts")
-
-
-def _status_sqlite(conn: Connection, link_ids: list[str]) -> dict[str, dict[str, Any]]:
-    if not link_ids:
-        return {}
-    q = (select(*(link_status.c[c] for c in _STATUS_READ)).where(link_status.c.link_id.in_(link_ids))
-         .order_by(link_status.c.link_id))
-    return {r.link_id: dict(r._mapping) for r in conn.execute(q)}
-
-
-# PostgreSQL: constant statement texts, prepared once per connection. Lists travel as one JSON
-# text (orjson), which costs the client a fraction of psycopg's per-element array escaping.
-_IDS = "ARRAY(SELECT json_array_elements_text(%s::json))"
-_AGENTS_LOCK_PG = ("SELECT agent_id, division_code, state, credential_hash, last_seq FROM agent "
-                   f"WHERE agent_id = ANY({_IDS}) ORDER BY agent_id FOR UPDATE")
-_LINKS_PG = f"SELECT link_id, division_code FROM link WHERE link_id = ANY({_IDS})"
-_STATUS_LOCK_PG = (f"SELECT {', '.join(_STATUS_READ)} FROM link_status WHERE link_id = ANY({_IDS}) "
-                   "ORDER BY link_id FOR UPDATE")
-
-
-def _read_pg(conn: Connection, agent_ids: list[str], link_ids: list[str],
-             ) -> tuple[dict[str, _AgentState], dict[str, str], dict[str, dict[str, Any]]]:
-    """One round trip: the agents locked (id order), the links' divisions, then the status rows of
-    every link reported locked (id order; the lock order of every batch: agents, then links)."""
-    with _pg_errors():
-        pg = conn.connection.driver_connection
-        agents_cur, links_cur, status_cur = pg.cursor(), pg.cursor(), pg.cursor()
-        with pg.pipeline():
-            agents_cur.execute(_AGENTS_LOCK_PG, (orjson.dumps(agent_ids).decode(),), prepare=True)
-            if link_ids:
-                links = orjson.dumps(link_ids).decode()
-                links_cur.execute(_LINKS_PG, (links,), prepare=True)
-                status_cur.execute(_STATUS_LOCK_PG, (links,), prepare=True)
-        agents = {r[0]: _AgentState(r[1], r[2], r[3], int(r[4])) for r in agents_cur.fetchall()}
-        if not link_ids:
-            return agents, {}, {}
-        divisions = dict(links_cur.fetchall())
-        existing = {r[0]: dict(zip(_STATUS_READ, r, strict=True)) for r in status_cur.fetchall()}
-    return agents, divisions, existing
-
-
 def _agent_rows(accepted: list[Heartbeat]) -> list[dict[str, Any]]:
-    """Per agent: its last seq, time and addresses in arrival order, and how many were accepted."""
+    """Per agent (ingest_sql.AGENT_WRITE): its last seq, time and addresses in arrival order, and
+    how many of its heartbeats were accepted."""
     per: dict[str, dict[str, Any]] = {}
     for b in accepted:
         p = per.setdefault(b.agent_id, {"id": b.agent_id, "n": 0, "ma": None, "av": None})
@@ -296,49 +222,3 @@ def _agent_rows(accepted: list[Heartbeat]) -> list[dict[str, Any]]:
         p["ma"] = b.metrics_address or p["ma"]
         p["av"] = b.agent_version or p["av"]
     return list(per.values())
-
-
-_AGENTS_PG = """
-UPDATE agent AS a SET last_seq = v.seq, heartbeats = a.heartbeats + v.n, last_heartbeat_ts = v.ts,
-       metrics_address = COALESCE(v.ma, a.metrics_address), agent_version = COALESCE(v.av, a.agent_version)
-FROM json_to_recordset(%s::json) AS v(id text, seq bigint, n bigint, ts float8, ma text, av text)
-WHERE a.agent_id = v.id"""
-_AGENTS_SQLITE = text("""
-UPDATE agent SET last_seq = :seq, heartbeats = heartbeats + :n, last_heartbeat_ts = :ts,
-       metrics_address = COALESCE(:ma, metrics_address), agent_version = COALESCE(:av, agent_version)
-WHERE agent_id = :id""")
-
-_COLUMNS = ("link_id", "division_code", "agent_id", "checked_ts", "changed_ts", "known_until_ts", *STATUS_COLUMNS)
-_SET = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
-_TYPES = ("text", "text", "text", "float8", "float8", "float8", "smallint", "float8", "float8", "float8", "float8",
-          "float8")
-_STATUS_PG = (f"INSERT INTO link_status ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM json_to_recordset("
-              "%s::json) AS v(" + ", ".join(f"{c} {t}" for c, t in zip(_COLUMNS, _TYPES, strict=True))
-              + f") ON CONFLICT (link_id) DO UPDATE SET {_SET}")
-_STATUS_SQLITE = text(
-    f"INSERT INTO link_status ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
-    f"ON CONFLICT (link_id) DO UPDATE SET {_SET}")
-
-
-def _write_pg(conn: Connection, agents: list[dict[str, Any]], status: list[dict[str, Any]]) -> None:
-    """One round trip: the agents' multi-row update and the status rows' multi-row upsert."""
-    with _pg_errors():
-        pg = conn.connection.driver_connection
-        cur = pg.cursor()
-        with pg.pipeline():
-            cur.execute(_AGENTS_PG, (orjson.dumps(agents).decode(),), prepare=True)
-            if status:
-                cur.execute(_STATUS_PG, (orjson.dumps(status).decode(),), prepare=True)
-
-
-@contextmanager
-def _pg_errors() -> Iterator[None]:
-    """psycopg's errors as SQLAlchemy's (what the store's transaction translates: the server away
-    is OperationFailed, answered 503), as if the statements had gone through SQLAlchemy."""
-    import psycopg
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        yield
-    except psycopg.Error as e:
-        raise DBAPIError.instance(None, None, e, psycopg.Error) from e
