@@ -142,9 +142,11 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         sys.setswitchinterval(float(os.environ.get("CLOUDCTL_SWITCH_INTERVAL", "0.0005")))
         yield
 
-    app = FastAPI(title="cloudctl central API", version="1", lifespan=lifespan, responses=COMMON_RESPONSES,
-                  description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.",
-                  docs_url=None, redoc_url=None)  # FastAPI's pages load from a CDN: ours are in the package
+    from cloudctl.api.fastpath import FastPathAPI, HeartbeatFastPath
+
+    app = FastPathAPI(title="cloudctl central API", version="1", lifespan=lifespan, responses=COMMON_RESPONSES,
+                      description="Agent enrolment and heartbeats, probe configuration, coverage, metrics.",
+                      docs_url=None, redoc_url=None)  # FastAPI's pages load from a CDN: ours are in the package
     app.router.route_class = StrictJsonRoute  # before any route: every JSON body is decoded strictly
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     install_docs(app, enabled=settings.docs)
@@ -152,12 +154,9 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     app.state.ingest = ingest
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        on_reject=lambda scope: rejections.add("too_large"))
-    if settings.heartbeat_fast_path:  # outermost, in front of every middleware (api/fastpath.py)
-        from cloudctl.api.fastpath import HeartbeatFastPath
-
-        build_stack = app.build_middleware_stack
-        app.build_middleware_stack = lambda: HeartbeatFastPath(  # type: ignore[method-assign]
-            build_stack(), ingest, limiter, settings.max_body_bytes, settings.heartbeat_interval_seconds)
+    if settings.heartbeat_fast_path:  # in front of FastAPI itself and every middleware (api/fastpath.py)
+        app.fast_path = HeartbeatFastPath(app.without_fast_path, ingest, limiter, settings.max_body_bytes,
+                                          settings.heartbeat_interval_seconds)
 
     @app.exception_handler(CloudctlError)
     async def _cloudctl_error(request: Request, e: CloudctlError) -> JSONResponse:

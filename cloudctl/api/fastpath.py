@@ -2,14 +2,15 @@
 FastAPI's per-request machinery (routing, dependency solving, thread hops), which cost several
 times the work of the heartbeat itself (docs/scale.md).
 
-An ASGI middleware in front of the app. It takes a request only when everything is ordinary:
-POST /v1/agents/{id}/heartbeats, a bearer credential of that same agent, a body within the size
-limit that parses as a HeartbeatRequest, and the agent's rate bucket not empty (read now,
-charged once the credential holds, a duplicate a fifth, as the route does). Then it hands the
-heartbeat to the batched ingest and answers 200 once the batch has committed. Anything else, including every
-refusal or failure the ingest gives (bad credential, links of another division, the store away),
-goes on to the FastAPI route with the body replayed, which gives the documented answer and
-audits it: one behaviour, one place for it.
+`FastPathAPI` is the FastAPI app with the fast path in front of everything, FastAPI's own
+per-request work included (its telemetry checks read os.environ on every request). The fast path
+takes a request only when everything is ordinary: POST /v1/agents/{id}/heartbeats, a bearer
+credential of that same agent, a body within the size limit that api/heartbeat_body.py reads,
+and the agent's rate bucket not empty (read now, charged once the credential holds, a duplicate
+a fifth, as the route does). Then it hands the heartbeat to the batched ingest and answers 200
+once the batch has committed. Anything else, including every refusal or failure the ingest gives
+(bad credential, links of another division, the store away), goes on to the FastAPI route with
+the body replayed, which gives the documented answer and audits it: one behaviour, one place.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+from fastapi import FastAPI
 
 from cloudctl.api import credentials as cred
 from cloudctl.api.heartbeat_body import decode_heartbeat
@@ -28,6 +30,21 @@ from cloudctl.errors import CloudctlError
 
 _PATH = re.compile(r"^/v1/agents/([A-Za-z0-9-]{1,40})/heartbeats$")
 _JSON = (b"content-type", b"application/json")
+
+
+class FastPathAPI(FastAPI):
+    """FastAPI, with `fast_path` (when set) seeing every HTTP request first."""
+
+    fast_path: HeartbeatFastPath | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self.fast_path is not None and scope["type"] == "http":
+            await self.fast_path(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def without_fast_path(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await super().__call__(scope, receive, send)
 
 
 class HeartbeatFastPath:
