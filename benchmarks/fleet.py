@@ -7,7 +7,7 @@
 Enrols N agents (default 45,000, over the shipped townships, each with its own credential and
 1-3 links; the fleet in steady state: every link has reported before, so audit records come
 from the flips wrk makes, 0.2 % of heartbeats, not from first reports) in an SQLite store and
-in a private PostgreSQL (initdb in a temp dir, port 20100, settings in tests/fleet/fleetlab.py
+in a private PostgreSQL (initdb in a temp dir, port 28100, settings in tests/fleet/fleetlab.py
 PG_SETTINGS), then for each configuration starts the servers as a user would (`cloudctl serve
 --workers N`; lb-2: two replicas behind HAProxy) and runs wrk with benchmarks/fleet.lua: every
 agent its own credential, a rising seq, results for its 1-3 links, a few state changes. Each
@@ -48,7 +48,7 @@ from tests.fleet.fleetlab import (  # noqa: E402
 )
 
 BASELINE_PER_SECOND = 66.0  # the measured SQLite capacity before (docs/benchmarks.md)
-PORTS = {"pg": 20100, "api": 20110, "lb": 20190}
+PORTS = {"pg": 28100, "api": 28110, "lb": 28190}  # the fleet work's range: 28000-28999
 
 
 @dataclass
@@ -191,7 +191,9 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--max", action="store_true", help="also a closed-loop run per configuration")
     ap.add_argument("--configs", default="sqlite-1,pg-1,pg-2,pg-4,lb-2")
-    ap.add_argument("--connections", type=int, default=256)
+    ap.add_argument("--connections", type=int, default=1024,
+                    help="wrk connections: enough that the generator can offer --rate at the latency goal "
+                         "(Little's law: 3,000/s x 250 ms = 750 in flight), so it never waits for the server")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--workdir", type=Path, help="keep logs here (default: a temp dir, removed)")

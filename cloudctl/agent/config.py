@@ -16,6 +16,7 @@ class AgentConfig(BaseModel):
     state_dir: Path = Path("/var/lib/cloudctl-agent")
     enrol_token: str | None = None
     interval_seconds: float = Field(15.0, gt=0, le=3600)
+    config_refresh_seconds: float = Field(300.0, gt=0, le=86400)  # probe targets asked again after this
     metrics_listen: str | None = Field(None, pattern=r"^[^:]+:[0-9]{1,5}$", description="HOST:PORT for /metrics")
     metrics_address: str | None = None  # what Prometheus should scrape, if not metrics_listen
     ca_file: str | None = None  # TLS: verify the API against this CA bundle

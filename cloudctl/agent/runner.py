@@ -1,4 +1,4 @@
-"""The agent's loop: pull probe targets, probe, spool, heartbeat.
+"""The agent's loop: pull probe targets (every few minutes), probe, spool, heartbeat.
 
 Every round's record is appended to the spool (fsynced) before it is sent — that append is the
 round's commit point — and the spool is then delivered oldest first; a segment is removed once
@@ -76,11 +76,13 @@ class AgentState:
 
 class Agent:
     def __init__(self, transport: Transport, spool: Spool, *, interval_s: float = 15.0,
-                 max_workers: int = 8, clock: Callable[[], float] = time.time,
+                 config_every_s: float = 300.0, max_workers: int = 8, clock: Callable[[], float] = time.time,
                  probe: Callable[[ProbeTarget], ProbeResult] = run_probe) -> None:
         self.transport = transport
         self.spool = spool
         self.interval_s = interval_s
+        self.config_every_s = config_every_s
+        self.config_at: float | None = None  # time.monotonic() of the last config fetched
         self.clock = clock
         self.probe = probe
         self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="probe")
@@ -118,8 +120,15 @@ class Agent:
         self.synced = True
 
     def _refresh_targets(self) -> None:
+        """The probe targets, asked again every `config_every_s` (and each round until one answer
+        came): a config request costs the API many heartbeats' work, and every heartbeat's answer
+        carries last_seq anyway."""
+        now = time.monotonic()
+        if self.config_at is not None and now - self.config_at < self.config_every_s:
+            return
         with contextlib.suppress(Unreachable):  # else keep probing the last known targets
             self.targets, last_seq = self.transport.fetch_config()
+            self.config_at = now
             self.observe_last_seq(last_seq)
 
     def run_round(self) -> dict[str, Any]:

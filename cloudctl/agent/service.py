@@ -45,7 +45,7 @@ def run_agent(cfg: AgentConfig, *, max_rounds: int | None = None) -> Agent:
                               metrics_address=cfg.metrics_address or cfg.metrics_listen,
                               agent_version=__version__)
     agent = Agent(transport, Spool(cfg.state_dir / "spool", max_records=cfg.spool_max_records),
-                  interval_s=cfg.interval_seconds)
+                  interval_s=cfg.interval_seconds, config_every_s=cfg.config_refresh_seconds)
     previous = signal.signal(signal.SIGTERM, lambda *_: agent.stop.set())
     server = serve_metrics(cfg.metrics_listen, agent.state) if cfg.metrics_listen else None
     try:

@@ -78,7 +78,7 @@ def test_an_agent_offline_for_a_hundred_rounds_catches_up_under_the_default_rate
 
     server = Server(db, api_port, limits=())  # the default --rate 5 --burst 30
     server.start()
-    configure(2.0)  # 10 tokens a round: its config, its own heartbeat and 8 of the backlog
+    configure(2.0)  # 10 tokens a round: its own heartbeat and 9 of the backlog (the config every 5 min)
     proc = _start_agent(config)
     try:
         _wait(lambda: _stored(store)[0] >= 1, 60, "the first heartbeat")

@@ -181,3 +181,21 @@ def test_a_resent_record_whose_answer_was_lost_is_a_duplicate_not_a_delivery(cen
     assert _stored(central["store"])[:2] == (4, 4)
     assert (host.agent.state.delivered, host.agent.state.duplicates) == (3, 1)
     assert len(host.agent.spool) == 0
+
+
+def test_the_config_is_asked_once_per_refresh_period_not_every_round(central: dict[str, Any], tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    host = Host(central, tmp_path / "state", Clock())
+    asked = []
+    real_fetch = host.transport.fetch_config
+
+    def counted() -> Any:
+        asked.append(1)
+        return real_fetch()
+
+    monkeypatch.setattr(host.transport, "fetch_config", counted)
+    host.rounds(5)
+    assert len(asked) == 1 and _stored(central["store"])[:2] == (5, 5)  # heartbeats need no config
+    host.agent.config_every_s = 0.0  # the period has passed
+    host.rounds(2)
+    assert len(asked) == 3 and host.agent.state.delivered == 7

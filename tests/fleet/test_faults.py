@@ -97,8 +97,7 @@ def listener() -> Iterator[int]:
 
 class Agents:
     """A few real agents, one per town, a round every second through `api_url`: under the API's
-    default rate limit (5/s, bursts of 30) a round's two requests (config, heartbeat) leave room
-    for three spooled heartbeats a round."""
+    default rate limit (5/s, bursts of 30) a round's heartbeat leaves room for four spooled ones."""
 
     def __init__(self, store: Store, root: Path, api_url: str, probe_port: int, n: int = 3) -> None:
         self.dirs, self.procs = [], []  # type: ignore[var-annotated]
