@@ -140,6 +140,12 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         import sys
 
         sys.setswitchinterval(float(os.environ.get("CLOUDCTL_SWITCH_INTERVAL", "0.0005")))
+        # Everything built so far (the app, its routes and models) lives as long as the process:
+        # out of the collector's sight, a full collection no longer walks it while requests wait.
+        import gc
+
+        gc.collect()
+        gc.freeze()
         yield
 
     from cloudctl.api.fastpath import FastPathAPI, HeartbeatFastPath
