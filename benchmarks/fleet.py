@@ -2,7 +2,7 @@
 """The national agent fleet (issue 12): N agents' heartbeats driven by wrk against `cloudctl serve`.
 
     python benchmarks/fleet.py [--agents 45000] [--rate 3000] [--seconds 30] [--max]
-                               [--configs sqlite-1,pg-1,pg-2,pg-4,lb-2] [--connections 256]
+                               [--configs sqlite-1,pg-1,pg-2,pg-4,lb-2] [--connections 1024]
 
 Enrols N agents (default 45,000, over the shipped townships, each with its own credential and
 1-3 links; the fleet in steady state: every link has reported before, so audit records come
