@@ -68,11 +68,13 @@ def _boundary_rows(pg: bool) -> str:
 
 def availability_sql(dialect: str, period: Period, *, region: str | None, level: str, worst: int | None,
                      province_levels: bool = False, below: float | None = None,
-                     details: bool = True, links: int | None = None) -> tuple[str, dict[str, Any]]:
+                     details: bool = True, links: int | None = None,
+                     under: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
     """The one statement and its parameters (pure). Rows: COLUMNS, `kind` telling which roll-up;
     `below`: also count the divisions at `level` whose ratio is below it; details=False: only the
     total, the levels (and the provinces' levels), not the divisions and links; `links`: how many
-    of the worst links (None: as many as `worst`, 0: none)."""
+    of the worst links (None: as many as `worst`, 0: none); `under`: only the links of these
+    divisions (codes of one length) and of the divisions under them."""
     pg = dialect == "postgresql"
     least, greatest = ("LEAST", "GREATEST") if pg else ("min", "max")
     bigint = "BIGINT" if pg else "INTEGER"
@@ -88,6 +90,11 @@ def availability_sql(dialect: str, period: Period, *, region: str | None, level:
     if region:
         params["region"], params["region_len"] = region, len(region)
         where_region = " AND substr(l.division_code, 1, :region_len) = :region"
+    if under:
+        params["under_len"] = len(under[0])
+        params.update({f"u{i}": code for i, code in enumerate(under)})
+        where_region += (" AND substr(l.division_code, 1, :under_len) IN ("
+                         + ", ".join(f":u{i}" for i in range(len(under))) + ")")
     materialized = "MATERIALIZED "
     limit = " LIMIT :worst" if worst else ""
     links = worst if links is None else links
@@ -177,11 +184,12 @@ def _run(store: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
 def read_availability(store: Any, period: Period, *, region: str | None = None, level: str = "township",
                       worst: int | None = None, province_levels: bool = False,
                       targets: Sequence[Target] = (), details: bool = True,
-                      links: int | None = None) -> AvailabilityReport:
+                      links: int | None = None, under: Sequence[str] = ()) -> AvailabilityReport:
     """Availability of the region's links over the period: totals, per level, per division at
     `level` (worst first; the `worst` first only), the worst links (with their outage intervals
     when a number of them is given: `links`, else `worst`), and the region's availability targets
-    against the levels' figures."""
+    against the levels' figures. `under`: only the links of these divisions (one code length) and
+    of the divisions under them (the report's worst townships, in one query)."""
     pg = store.dialect == "postgresql"
     region_name = check_region(store, region) if region else None
     mine = [t for t in targets if t.metric == "availability" and (t.region or None) == (region or None)]
@@ -189,7 +197,7 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
     sql, params = availability_sql(store.dialect, period, region=region, level=level, worst=worst,
                                    province_levels=province_levels,
                                    below=None if at_level is None or not details else at_level.ratio,
-                                   details=details, links=links)
+                                   details=details, links=links, under=under)
     rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1]))  # by kind, then rank (worst first)
     listed = worst if links is None else links
     total = Figures(0, 0, 0, 0, 0)

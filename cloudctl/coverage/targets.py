@@ -143,3 +143,17 @@ def target_gaps(summary: CoverageSummary, targets: Sequence[Target], as_of: date
         per_month = needed / months if months > 0 else (0.0 if needed == 0 else None)
         gaps.append(TargetGap(t, current, needed, months, per_month))
     return sorted(gaps, key=lambda g: LEVELS.index(g.target.level))
+
+
+def targets_for(targets: Sequence[Target], region: str | None, metric: str) -> list[Target]:
+    """The target of each level that applies to the region (None: the country): its own, else that of
+    the nearest region it lies in, else the country's. The report's availability section and the
+    availability metrics measure a province without a target of its own against the national one
+    (coverage gaps stay per exact region: `target_gaps`)."""
+    best: dict[str, Target] = {}
+    for t in targets:
+        if t.metric != metric or not (region or "").startswith(t.region or ""):
+            continue
+        if t.level not in best or len(t.region or "") > len(best[t.level].region or ""):
+            best[t.level] = t
+    return sorted(best.values(), key=lambda t: LEVELS.index(t.level))

@@ -34,9 +34,11 @@ def band_of(ratio: float | None, bands: Sequence[dict[str, Any]]) -> str:
 
 
 def availability_json(report: Any, worst: Sequence[tuple[Any, list[Any]]], child_codes: Sequence[tuple[str, str]],
-                      days: int) -> dict[str, Any]:
-    """report: read_availability at township level, every township; worst: (township, its links with their
-    outage intervals) for the worst townships; child_codes: (code, name) of the region's children."""
+                      days: int, target_region: str | None = None) -> dict[str, Any]:
+    """report: read_availability of a region (or the country) at township level, every township; worst:
+    (township, its links with their outage intervals) for the worst townships; child_codes: (code, name)
+    of the region's children; target_region: the region the township target was set for (None: the
+    country's target), shown on a province page that has no target of its own."""
     from cloudctl.availability.period import iso_ms
 
     target = next((t for t in report.targets if t.level == "township"), None)
@@ -56,12 +58,13 @@ def availability_json(report: Any, worst: Sequence[tuple[Any, list[Any]]], child
                            ("outages", f.outages)):
             child[key] += value
     return {
-        "days": days, "from": report.first.isoformat(), "to": report.last.isoformat(), "timezone": report.zone,
+        "days": days, "region": report.region,
+        "from": report.first.isoformat(), "to": report.last.isoformat(), "timezone": report.zone,
         "start": iso_ms(report.start_ms), "end": iso_ms(report.end_ms),
         "known": report.total.up_ms + report.total.down_ms > 0,
         "total": report.total.to_json(),
         "levels": [{"level": name, **f.to_json()} for name, f in report.levels],
-        "target": None if target is None else target.to_json(),
+        "target": None if target is None else {**target.to_json(), "region": target_region},
         "bands": bands,
         "children": [_child_json(c) for c in children.values() if c["links"]],
         "worst": [{"code": d.code, "name": d.name, **d.figures.to_json(),

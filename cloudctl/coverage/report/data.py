@@ -110,7 +110,22 @@ def drilldown_json(source: CoverageSource, child: ChildCoverage, opts: ReportOpt
         "child_level": child_level_of(summary),
         "children": sub_children,
         "plan": plan_json(plan),
+        "availability": availability_section(source, child.code, summary.children or [], opts),
     }
+
+
+def availability_section(source: CoverageSource, region: str | None, children: Sequence[ChildCoverage],
+                         opts: ReportOptions) -> dict[str, Any] | None:
+    """The availability section of the region's page (None: the country's), its children being the
+    region's children; None when the report has no section (or its days have not begun)."""
+    if not opts.availability_days:
+        return None
+    read = source.availability(region, opts.availability_days, opts.availability_worst)
+    if read is None:
+        return None
+    report, worst, target_region = read
+    return availability_json(report, worst, [(c.code, c.name) for c in children], opts.availability_days,
+                             target_region)
 
 
 def build_report(store: Any, opts: ReportOptions, progress: Progress | None = None) -> dict[str, Any]:
@@ -151,12 +166,7 @@ def build_report(store: Any, opts: ReportOptions, progress: Progress | None = No
             data["drilldown"].append(drilldown_json(source, child, opts))
         advance(1)
     data["maps"] = maps_json(data)
-    data["availability"] = None
-    if opts.availability_days:
-        read = source.availability(opts.region, opts.availability_days, opts.availability_worst)
-        if read is not None:
-            data["availability"] = availability_json(read[0], read[1], [(c.code, c.name) for c in children],
-                                                     opts.availability_days)
+    data["availability"] = availability_section(source, opts.region, children, opts)
     return data
 
 

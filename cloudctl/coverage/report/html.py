@@ -89,12 +89,11 @@ def trend_chart(data: dict[str, Any], title: str) -> str:
     return line_chart_svg([p["date"] for p in points], series, title=title, targets=targets)
 
 
-def availability_charts(data: dict[str, Any]) -> dict[str, str]:
-    """The availability section's charts (empty when the section has nothing to draw)."""
-    av = data.get("availability")
+def availability_charts(av: dict[str, Any] | None, child_level: str | None) -> dict[str, str]:
+    """The charts of a page's availability section (empty when the section has nothing to draw)."""
     if not av or not av["known"]:
         return {"availability": "", "distribution": "", "outages": ""}
-    child = LEVEL_LABELS.get(data["child_level"] or "", "child").lower()
+    child = LEVEL_LABELS.get(child_level or "", "child").lower()
     return {
         "availability": availability_bars_svg(av["children"], av["target"], title=f"Township link availability per "
                                               f"{child}, {av['from']} to {av['to']} (worst first)"),
@@ -115,7 +114,7 @@ def render_index(data: dict[str, Any]) -> str:
                                    f"{LEVEL_LABELS[chart_level]} coverage per {child_label}, {data['as_of']}")
         if children else "",
         "trend": trend_chart(data, f"Coverage over time ({data['trend']['every']}ly), {data['region']['name']}"),
-        **availability_charts(data),
+        **availability_charts(data.get("availability"), data["child_level"]),
     }
     return _environment().get_template("index.html.j2").render(
         data=data, charts=charts, maps=[p.render() for p in index_maps(data)],
@@ -132,6 +131,7 @@ def render_region_page(data: dict[str, Any], page: dict[str, Any]) -> str:
         "children": children_chart(children, chart_level,
                                    f"{LEVEL_LABELS[chart_level]} coverage per {page['child_level']}, {page['name']}")
         if children else "",
+        **availability_charts(page.get("availability"), page["child_level"]),
     }
     return _environment().get_template("region.html.j2").render(
         data=data, page=page, charts=charts, maps=[p.render() for p in page_maps(data, page)],

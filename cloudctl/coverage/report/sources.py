@@ -30,7 +30,7 @@ class CoverageSource:
         check_kinds(self.arrays, self.exclude_kinds)
         self.covered = covered_mask(self.arrays, active_link_codes(store, as_of))
         with store.connect() as conn:
-            self.targets = list_targets(conn)
+            self.targets = list_targets(conn, metric=None)  # coverage and availability
         self._names: dict[str, str] = {}
 
     def _ensure_names(self, codes: Sequence[str]) -> None:
@@ -79,16 +79,20 @@ class CoverageSource:
         return list(plan_connections(self.store, self.as_of, level, region, limit,
                                      exclude_kinds=self.exclude_kinds))
 
-    def availability(self, region: str | None, days: int, worst: int) -> tuple[Any, list[tuple[Any, list[Any]]]] | None:
+    def availability(self, region: str | None, days: int,
+                     worst: int) -> tuple[Any, list[tuple[Any, list[Any]]], str | None] | None:
         """The links' availability over the `days` whole days ending on the report's date, or on the day
         before when that is today (so a report is the same whenever it is written; None when the days
-        have not begun): every township of the region, and the `worst` townships' links with their outages."""
+        have not begun): every township of the region (None: the country), the `worst` townships'
+        links with their outages, and the region the township target was set for (the region's own
+        target, else that of the nearest region it lies in, else the country's: `targets_for`; None
+        also when there is none)."""
         from datetime import timedelta
 
         from cloudctl import clock
         from cloudctl.availability.period import period_of
         from cloudctl.availability.query import read_availability
-        from cloudctl.coverage.targets import read_targets
+        from cloudctl.coverage.targets import targets_for
 
         current = clock.current()
         last = min(self.as_of, current.today() - timedelta(days=1))
@@ -96,10 +100,14 @@ class CoverageSource:
         if last < self.as_of - timedelta(days=days - 1):
             return None
         period = period_of(first, last, current)
-        targets = read_targets(self.store, region or "", metric="availability")
-        report = read_availability(self.store, period, region=region, level="township", links=0, targets=targets)
-        listed = []
-        for d in [d for d in report.divisions if d.figures.ratio is not None][:worst]:
-            links = read_availability(self.store, period, region=d.code, level="township", links=100).links
-            listed.append((d, links))
-        return report, listed
+        targets = targets_for(self.targets, region, "availability")
+        report = read_availability(self.store, period, region=region, level="township", links=0,
+                                   targets=[replace(t, region=region) for t in targets])
+        listed = [d for d in report.divisions if d.figures.ratio is not None][:worst]
+        codes = [d.code for d in listed]
+        links = read_availability(self.store, period, level="township", links=100 * len(codes), under=codes).links \
+            if codes else []
+        target_region = next((t.region for t in targets if t.level == "township"), None)
+        return report, [(d, [lk for lk in links if lk.division_code.startswith(d.code)]) for d in listed], \
+            target_region
+

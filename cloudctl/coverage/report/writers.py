@@ -18,8 +18,8 @@ from cloudctl.inputs.csvout import csv_text  # no spreadsheet formulas in names
 CSV_COLUMNS = ("section", "date", "parent_code", "code", "name", "level", "total", "covered", "ratio",
                "target_ratio", "target_by", "still_to_connect", "per_month")
 PLAN_COLUMNS = ("rank", "code", "name", "kind", "province", "county", "score", "reasons")
-AVAILABILITY_COLUMNS = ("section", "code", "name", "level", "links", "availability_ratio", "downtime_seconds",
-                        "outages", "mttr_seconds", "unknown_seconds", "observed_seconds")
+AVAILABILITY_COLUMNS = ("section", "parent_code", "code", "name", "level", "links", "availability_ratio",
+                        "downtime_seconds", "outages", "mttr_seconds", "unknown_seconds", "observed_seconds")
 
 
 def render_json(data: dict[str, Any]) -> str:
@@ -64,18 +64,28 @@ def render_plan_csv(entries: list[dict[str, Any]]) -> str:
                                     f"{e['score']:.4f}", "; ".join(e["reasons"])] for e in entries))
 
 
-def availability_rows(av: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The availability section's figures: the region per level, each child, the worst townships."""
+def availability_rows(av: dict[str, Any], code: str | None = None, prefix: str = "") -> Iterator[dict[str, Any]]:
+    """One page's availability figures: the region per level, each child, the worst townships; `code`:
+    the page's region (parent_code of its rows), `prefix` of the sections ("drilldown_" on region pages)."""
     for lv in av["levels"]:
-        yield {"section": "region", "code": "", "name": "", **lv}
+        yield {"section": f"{prefix}region", "parent_code": code or "", "code": code or "", "name": "", **lv}
     for c in av["children"]:
-        yield {"section": "child", **c, "level": "township"}
+        yield {"section": f"{prefix}child", "parent_code": code or "", **c, "level": "township"}
     for w in av["worst"]:
-        yield {"section": "worst", **w, "level": "township"}
+        yield {"section": f"{prefix}worst", "parent_code": code or "", **w, "level": "township"}
 
 
-def render_availability_csv(av: dict[str, Any]) -> str:
-    return csv_text(AVAILABILITY_COLUMNS, ([row.get(c) for c in AVAILABILITY_COLUMNS] for row in availability_rows(av)))
+def all_availability_rows(data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The report region's rows (sections region, child, worst), then each region page's (drilldown_*)."""
+    yield from availability_rows(data["availability"], data["region"]["code"])
+    for page in data["drilldown"]:
+        if page.get("availability") and page["availability"]["known"]:
+            yield from availability_rows(page["availability"], page["code"], "drilldown_")
+
+
+def render_availability_csv(data: dict[str, Any]) -> str:
+    return csv_text(AVAILABILITY_COLUMNS,
+                    ([row.get(c) for c in AVAILABILITY_COLUMNS] for row in all_availability_rows(data)))
 
 
 def _hours(seconds: float | None) -> str:
@@ -86,10 +96,12 @@ def _avail(ratio: float | None) -> str:
     return "–" if ratio is None else f"{ratio * 100:.3f} %"
 
 
-def _md_availability(av: dict[str, Any] | None) -> list[str]:
+def _md_availability(av: dict[str, Any] | None, depth: int = 2, name: str = "") -> list[str]:
+    """A page's availability section; `depth`: its heading's level, `name`: the page's region (a region
+    page measured against the target of a region it lies in, or the country's, says so)."""
     if not av:
         return []
-    out = [f"## Link availability, {av['from']} to {av['to']} ({av['timezone']})", ""]
+    out = [f"{'#' * depth} Link availability, {av['from']} to {av['to']} ({av['timezone']})", ""]
     if not av["known"]:
         return [*out, "No agent reported on these links in this period: their availability is unknown.", ""]
     head = ["| {} | Links | Availability | Downtime | Outages | MTTR | Unknown |", "|---|--:|--:|--:|--:|--:|--:|"]
@@ -101,7 +113,10 @@ def _md_availability(av: dict[str, Any] | None) -> list[str]:
     out += ["", "No availability target for the townships." if not t else
             f"Target: township links {_avail(t['ratio'])} by {t['by']}: {_avail(t['current_ratio'])} over the period, "
             f"{'met' if t['met'] else 'not met'}"
-            + ("" if t["divisions_below"] is None else f"; {t['divisions_below']} townships below it") + ".", ""]
+            + ("" if t["divisions_below"] is None else f"; {t['divisions_below']} townships below it") + "."
+            + ("" if not name or t.get("region") == av.get("region") else
+               f" ({'The national target' if t.get('region') is None else 'The target of region ' + t['region']}; "
+               f"{_md(name)} has none of its own.)"), ""]
     if av["children"]:
         out += [head[0].format("Code | Name"), "|---" + head[1]]
         out += [f"| {c['code']} | {_md(c['name'])} | {c['links']} | {_avail(c['availability_ratio'])} | "
@@ -109,7 +124,7 @@ def _md_availability(av: dict[str, Any] | None) -> list[str]:
                 f"{_hours(c['unknown_seconds'])} |" for c in av["children"]]
         out.append("")
     if av["worst"]:
-        out += [f"### The {len(av['worst'])} townships with the lowest availability", "",
+        out += [f"{'#' * (depth + 1)} The {len(av['worst'])} townships with the lowest availability", "",
                 head[0].replace("| Links ", "").format("Code | Township") + " Outages (UTC) |",
                 "|---|---|--:|--:|--:|--:|--:|---|"]
         for w in av["worst"]:
@@ -187,7 +202,7 @@ def render_markdown(data: dict[str, Any]) -> str:
     out += ["", f"## Plan: top {len(data['plan']['entries'])} {data['plan']['level']} entries", "",
             *_md_plan(data["plan"]["entries"]), ""]
     out += _md_maps(data.get("maps") or {})
-    out += _md_availability(data.get("availability"))
+    out += _md_availability(data.get("availability"), 2, region["name"])
     for page in data["drilldown"]:
         out += [f"## {page['name']} ({page['code']})", "", *_md_levels(page["levels"]), ""]
         if page["children"]:
@@ -195,6 +210,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         for c in page["children"]:
             if c.get("children"):
                 out += [f"### {c['name']} ({c['code']})", "", *_md_children(c["children"]), ""]
+        out += _md_availability(page.get("availability"), 3, page["name"])
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -212,7 +228,8 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write index.html, coverage.{json,csv,md}, plan.csv, availability.csv (when any link's state is
-    known in the section's period) and one page per child; returns the paths."""
+    known in the section's period: the report region's rows and each region page's) and one page per
+    child; returns the paths."""
     from cloudctl.coverage.report.html import render_index, render_region_page
 
     out_dir = Path(out_dir)
@@ -221,7 +238,7 @@ def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
         "coverage.csv": render_csv(data),
         "coverage.md": render_markdown(data),
         "plan.csv": render_plan_csv(data["plan"]["entries"]),
-        **({"availability.csv": render_availability_csv(data["availability"])}
+        **({"availability.csv": render_availability_csv(data)}
            if data.get("availability") and data["availability"]["known"] else {}),
         "index.html": render_index(data),
     }
