@@ -82,6 +82,18 @@ def overview() -> dashboard.Dashboard:
                         q("topk(10, agent:cloudctl_heartbeat_age:seconds)", "{{agent}} {{role}}")))
          .with_panel(table.Panel().title("Links down now").datasource(DS).span(24).height(8)
                      .with_target(q(f"cloudctl_link_up{{{P}}} == 0", instant=True))))
+    d = (d.with_row(dashboard.Row("Availability"))
+         .with_panel(st("Provinces below their availability target", "short",
+                        "count(cloudctl_link_availability_ratio < cloudctl_link_availability_target_ratio)"
+                        " or vector(0)",
+                        "Province and level pairs whose links' availability over the window (setting "
+                        "availability_window) is below the target that applies: the province's own, else the "
+                        "national one. LinkAvailabilityBelowTarget fires after an hour.", w=6))
+         .with_panel(ts("Township link availability by province, against the target", "percentunit",
+                        q(f'cloudctl_link_availability_ratio{{level="township", {P}}}', "{{province}}"),
+                        q(f'cloudctl_link_availability_target_ratio{{level="township", {P}}}', "{{province}} target"),
+                        desc="Up / (up + down) of each province's township links over the availability window; "
+                             "beside it the target that applies (`coverage target set --metric availability`).", w=18)))
     d = (d.with_row(dashboard.Row("Cloud, gateways, approvals"))
          .with_panel(bargauge.Panel().title("Quota use (top 20 department/resource)").unit("percentunit")
                      .min(0).max(1).datasource(DS).span(12).height(8)

@@ -1,5 +1,6 @@
 """cloudctl_link_availability_* on /metrics: per province and level over the configured window,
-from a known history written through the real ingest; bounded labels; the window setting."""
+from a known history written through the real ingest; bounded labels; the window setting; the
+target that applies to each province (its own, else the national one)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from cloudctl.api.heartbeats import make_heartbeat
 from cloudctl.api.ingest import apply_heartbeats
 from cloudctl.api.registry import create_enrolment, exchange_token
 from cloudctl.audit import Actor
+from cloudctl.coverage.model import Target
+from cloudctl.coverage.targets import set_target
 from cloudctl.metrics import Exposition
 from cloudctl.metrics.availability import _CACHE, collect_availability
 from cloudctl.metrics.prom import parse_exposition
@@ -54,6 +57,10 @@ def test_ratio_unknown_and_outages_per_province_and_level(store: Store) -> None:
                               sent_at=t, now=t + 1)
         with store.begin() as conn:
             apply_heartbeats(conn, [beat], silence_s=H)
+    # availability targets: the country's for townships, 天津's own; a coverage target is not one of them
+    set_target(store, Target("township", 0.99, date(2027, 12, 31), None, "availability"), Actor("op"))
+    set_target(store, Target("township", 0.999, date(2027, 12, 31), "12", "availability"), Actor("op"))
+    set_target(store, Target("county", 0.5, date(2027, 12, 31), "11", "coverage"), Actor("op"))
     _CACHE.clear()
     samples = parse_exposition(Exposition(store, clock=lambda: NOW).text())
     assert samples["cloudctl_link_availability_window_seconds"] == [({}, 7200.0)]
@@ -71,6 +78,8 @@ def test_ratio_unknown_and_outages_per_province_and_level(store: Store) -> None:
     assert unknown == {t11: 0.0, c11: 0.5, t12: 1.0}
     assert outages == {t11: 1.0, c11: 0.0, t12: 0.0}
     assert {name for name, _ in next(iter(ratio))} == {"province", "level"}  # bounded: never a link label
+    # 北京 has no target of its own: the national one; 天津 its own; no county target anywhere
+    assert by_labels("cloudctl_link_availability_target_ratio") == {t11: 0.99, t12: 0.999}
 
 
 def test_the_figures_are_recomputed_once_a_minute_not_per_build(store: Store) -> None:
