@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError
+from pydantic_core import PydanticCustomError, core_schema
 from sqlalchemy import Connection
 
 from cloudctl import clock as clock_module
@@ -32,10 +33,42 @@ from cloudctl.power.roles import Scope
 from cloudctl.store import Store
 
 
+def _located(title: str) -> Callable[[Any, Callable[[Any], Any]], Any]:
+    def validate(value: Any, handler: Callable[[Any], Any]) -> Any:
+        try:
+            return handler(value)
+        except InputError as e:
+            where = {k: v for k, v in (("file", e.file), ("line", e.line), ("column", e.column)) if v is not None}
+            error = PydanticCustomError("cloudctl_value", "{message}",
+                                        {"message": e.message, "hint": e.hint or "", **where})
+            loc = field_path(e.field) if e.field else ()
+            raise ValidationError.from_exception_data(title, [{"type": error, "loc": loc, "input": None}]) from None
+
+    return validate
+
+
+def field_path(field: str) -> tuple[str | int, ...]:
+    """'groups[0].members' -> ('groups', 0, 'members') ('(top)' is the document itself)."""
+    import re
+
+    if field == "(top)":
+        return ()
+    return tuple(int(i) if i else k for k, i in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field))
+
+
 class Inputs(BaseModel):
-    """Base of every action's inputs: unknown fields are refused, values are immutable."""
+    """Base of every action's inputs: unknown fields are refused, values are immutable.
+
+    A check inside a validator may raise InputError (a loader naming file:line:column, a kind's
+    payload schema naming payload.vcpus): it becomes a pydantic validation error at that field,
+    so the API answers 422 like any other bad body and `input_error` gives the CLI its location back.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_wrap_validator_function(_located(cls.__name__), handler(source))
 
 
 In = TypeVar("In", bound=Inputs)
@@ -111,13 +144,22 @@ class Action(Generic[In]):
 
 
 def input_error(e: ValidationError) -> InputError:
-    """The first problem of a pydantic ValidationError as an InputError naming the field."""
+    """The first problem of a pydantic ValidationError as an InputError naming the field (and the file,
+    line and column when a loader found it)."""
     first = e.errors(include_url=False)[0]
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__") or None
+    where = _format_path(first.get("loc", ())) or None
     message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
     ctx = first.get("ctx") or {}
+    ctx = ctx if isinstance(ctx, dict) else {}
     more = f" (and {e.error_count() - 1} more problems)" if e.error_count() > 1 else ""
-    return InputError(message + more, field=where, hint=(ctx.get("hint") or None) if isinstance(ctx, dict) else None)
+    return InputError(message + more, field=where, hint=ctx.get("hint") or None, file=ctx.get("file"),
+                      line=ctx.get("line"), column=ctx.get("column"))
+
+
+def _format_path(loc: Any) -> str:
+    from cloudctl.inputs.documents import format_path
+
+    return format_path([part for part in loc if part != "__root__"])
 
 
 def validate(action: Action[In], raw: Mapping[str, Any] | In) -> In:

@@ -91,9 +91,18 @@ Instant = Annotated[datetime, BeforeValidator(_check(_instant))]
 Duration = Annotated[timedelta, BeforeValidator(_check(_duration, passthrough=(timedelta,)))]
 RowId = Annotated[int, BeforeValidator(_check(_row_id))]
 DivisionCode = Annotated[str, BeforeValidator(_check(_division))]
-Name = Annotated[str, BeforeValidator(_check(_name(values.MAX_NAME)))]
-ShortName = Annotated[str, BeforeValidator(_check(_name(100)))]
-Text = Annotated[str, BeforeValidator(_check(_name(2000)))]
+def _one_line(max_len: int) -> Any:
+    """One line of text, not blank, no control/format/separator characters, at most MAX_LEN: checked by
+    values.check_name, and said in the JSON schema (pattern, lengths) so API clients see the same rule."""
+    # Field before the validator: pydantic leaves a pattern that follows a BeforeValidator out of the
+    # JSON schema. check_name still runs first (a before-validator wraps what precedes it) and words the error.
+    return Annotated[str, Field(min_length=1, max_length=max_len, pattern=values.ONE_LINE_PATTERN),
+                     BeforeValidator(_check(_name(max_len)))]
+
+
+Name = _one_line(values.MAX_NAME)
+ShortName = _one_line(100)
+Text = _one_line(2000)
 DeptCode = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,30}$", description="department code, e.g. finance")]
 
 

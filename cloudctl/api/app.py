@@ -86,10 +86,11 @@ class Caller:
     operator: str | None = None
 
 
-# Answers every route may give besides its own: an oversized body (413), too many requests (429),
-# the store away (503). Bad input is 422 everywhere: a body or parameter the schema refuses
-# (HTTPValidationError), or a value the action's own checks refuse (Problem: the field, and a hint).
+# Answers every route may give besides its own: bad input the schema cannot express (400: the
+# field, and a hint), an oversized body (413), too many requests (429), the store away (503).
+# A body or an action's inputs that fail validation are 422 (HTTPValidationError).
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": m.Problem, "description": "bad input (the field, and a hint)"},
     413: {"model": m.Problem, "description": "body over the size limit"},
     429: {"model": m.Problem, "description": "rate limited (Retry-After)"},
     503: {"model": m.Problem, "description": "the store is unavailable"},
@@ -100,7 +101,7 @@ def _status(e: CloudctlError) -> int:
     if isinstance(e, NotFoundError):
         return 404
     if isinstance(e, InputError):
-        return 422
+        return 400
     if isinstance(e, PermissionDenied):
         return 403
     if isinstance(e, ConflictError):

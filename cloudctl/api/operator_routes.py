@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cloudctl import clock
 from cloudctl.action import Action, Confirmed, Context, perform
@@ -20,6 +21,7 @@ from cloudctl.agents.probes import Probe
 from cloudctl.api.models import MAX_JSON_INT, Problem
 from cloudctl.approvals.actions import APPROVE, CREATE_REQUEST, REJECT, WITHDRAW, CreateRequest
 from cloudctl.audit import Actor
+from cloudctl.fields import Text
 
 DOC: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no valid operator token"},
@@ -31,7 +33,12 @@ RequestId = Annotated[int, Path(ge=1, le=MAX_JSON_INT)]
 
 class Reason(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(None, max_length=2000, description="Required to reject.")
+    reason: Text | None = Field(None, description="Why (optional).")
+
+
+class RequiredReason(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(description="Why: the requester reads it.")
 
 
 class ProbeList(BaseModel):
@@ -52,9 +59,16 @@ def register(app: FastAPI, store: Any, current_operator: Callable[..., str], clo
         return {"dependencies": dependencies, "responses": DOC, "openapi_extra": permission(action), "tags": [tag]}
 
     def act(request: Request, operator: str, action: Action[Any], raw: Any) -> dict[str, Any]:
+        """Validate as the action does (a failure is 422 like any bad body, before authorization), then perform."""
+        try:
+            inputs = raw if isinstance(raw, action.inputs) else action.inputs.model_validate(raw)
+        except ValidationError as e:  # located as FastAPI locates its own: in the path or in the body
+            raise RequestValidationError([
+                {**err, "loc": ("path" if err["loc"][:1] and err["loc"][0] in request.path_params else "body",
+                                *err["loc"])} for err in e.errors(include_url=False)]) from None
         ctx = Context(store=store, actor=Actor(operator, f"{request.method} {request.url.path}"),
                       clock=clock.current(), cloud=cloud, confirmation=Confirmed())
-        return perform(ctx, action, raw)
+        return perform(ctx, action, inputs)
 
     @app.post("/v1/requests", status_code=201, **doc(CREATE_REQUEST, "approvals"))
     def file_request(body: CreateRequest, request: Request, operator: Operator) -> dict[str, Any]:
@@ -67,7 +81,7 @@ def register(app: FastAPI, store: Any, current_operator: Callable[..., str], clo
         return act(request, operator, APPROVE, {"request_id": request_id, **body.model_dump(exclude_none=True)})
 
     @app.post("/v1/approvals/{request_id}/reject", **doc(REJECT, "approvals"))
-    def reject(request_id: RequestId, body: Reason, request: Request, operator: Operator) -> dict[str, Any]:
+    def reject(request_id: RequestId, body: RequiredReason, request: Request, operator: Operator) -> dict[str, Any]:
         """Vote to reject as the token's operator; a reason is required."""
         return act(request, operator, REJECT, {"request_id": request_id, **body.model_dump(exclude_none=True)})
 

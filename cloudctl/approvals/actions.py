@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field, model_validator
 from sqlalchemy import Connection
 
-from cloudctl.action import Action, Context, Inputs
+from cloudctl.action import Action, Context, Inputs, field_path
 from cloudctl.approvals import engine
 from cloudctl.approvals.appliers import apply_approved, apply_request, needs_applier
 from cloudctl.approvals.kinds import KINDS, get_kind
@@ -189,15 +189,6 @@ class SetPolicy(Inputs):
                 raise self.document.error(field_path(e.field), e.message, hint=e.hint) from None
             raise
         return self
-
-
-def field_path(field: str) -> tuple[str | int, ...]:
-    """'groups[0].members[2]' -> ('groups', 0, 'members', 2) ('(top)' is the document itself)."""
-    import re
-
-    if field == "(top)":
-        return ()
-    return tuple(int(i) if i else k for k, i in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field))
 
 
 def _set_policy(ctx: Context, inputs: SetPolicy) -> dict[str, Any]:

@@ -135,15 +135,23 @@ def test_kill_9_at_random_moments_then_apply_finishes_without_orphans(dev_cloud:
     env = {**os.environ, "CLOUDCTL_DB": store.url, "CLOUDCTL_AS": getpass.getuser()}
     argv = [sys.executable, "-m", "cloudctl", "cloud", "apply", "--cloud", dev_cloud.name, "--workers", "3"]
     rng = random.Random(int(code_prefix[1:], 16))
-    kills = 0
-    for _ in range(3):
+    kills, low, high = 0, 1.5, 5.0  # cloudctl's own start-up is well under a second
+    for trial in range(6):  # until two runs died mid-work; a run that finished first teaches the next delay
+        started = time.monotonic()
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.5, 5.0))  # cloudctl's own start-up is ~1 s
-        if proc.poll() is None:
+        try:
+            proc.wait(timeout=rng.uniform(low, high))
+        except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             kills += 1
-        proc.wait(timeout=60)
-    assert kills >= 1
+            proc.wait(timeout=60)
+            if kills == 2:
+                break
+        else:  # it finished before the kill: the next run gets new departments and a shorter fuse
+            took = time.monotonic() - started
+            low, high = 0.2 * took, 0.8 * took
+            codes += add_departments(store, f"{code_prefix}-{trial}", 3)
+    assert kills >= 1, "every run finished before its kill"
     r = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     _assert_exactly_once(codes)

@@ -51,7 +51,7 @@ def test_votes_over_http_follow_the_power_list(store) -> None:  # type: ignore[n
     assert carol.status_code == 403  # reviewer, but the power list does not grant request.approve
     bob_token = _token(store, "bob")
     no_reason = client.post(f"{url}/reject", json={}, headers=bob_token)
-    assert no_reason.status_code == 422 and no_reason.json()["field"] == "reason"
+    assert no_reason.status_code == 422 and no_reason.json()["detail"][0]["loc"] == ["body", "reason"]
     bob = client.post(f"{url}/reject", json={"reason": "no budget"}, headers=bob_token)
     assert bob.status_code == 200 and bob.json()["status"] == "rejected"
     again = client.post(f"{url}/approve", json={}, headers=_token(store, "alice"))

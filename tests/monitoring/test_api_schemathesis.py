@@ -108,7 +108,13 @@ def _body_operations(api_schema: Any) -> list[tuple[str, str, dict[str, Any]]]:
                     {"name": "p", "kind": "tcp", "target": "a:1", "link_id": "L-ASH", "up": True, "sent": 1,
                      "received": 1, "loss_ratio": 0.0, "rtt_avg_s": 0.01}]},
                 "/v1/approvals/{request_id}/approve": {"reason": "ok"},
-                "/v1/approvals/{request_id}/reject": {"reason": "no"}}
+                "/v1/approvals/{request_id}/reject": {"reason": "no"},
+                "/v1/requests": {"kind": "quota-increase", "payload": {"vcpus": 1}, "policy_name": "standard"},
+                "/v1/requests/{request_id}/withdraw": {"reason": "not needed"},
+                "/v1/probes": {"division": "110101001", "name": "p", "kind": "icmp", "target": "192.0.2.1",
+                               "link": "L-1"},
+                "/v1/probes/import": {"probes": [{"division": "110101001", "name": "p", "kind": "icmp",
+                                                  "target": "192.0.2.1", "link": "L-1"}]}}
     found = []
     for path, item in api_schema.raw_schema["paths"].items():
         for method, op in item.items():
