@@ -8,6 +8,7 @@ the store (NAME: approved publications only); the deploy commands
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import click
@@ -169,7 +170,7 @@ def diff(old: str, new: str, at: dt.date | None, old_at: dt.date | None, fmt: st
 @click.option("-o", "--output", type=OUTPUT_FILE, help="Write the ruleset here (default: stdout).")
 @at_option
 @read_only
-def compile_cmd(source: str, output: Any, at: dt.date | None) -> None:
+def compile_cmd(source: str, output: Path | None, at: dt.date | None) -> None:
     """The nftables ruleset (one `nft -f` file replacing table inet cloudctl_gw atomically)."""
     from cloudctl.gateway.compile import compile_ruleset
 
@@ -177,14 +178,9 @@ def compile_cmd(source: str, output: Any, at: dt.date | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    import os
-    import tempfile
+    from cloudctl.inputs.paths import write_text_atomic
 
-    directory = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ruleset-", suffix=".nft")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, output)
+    write_text_atomic(output, text)
     click.echo(f"wrote {output}", err=True)
 
 

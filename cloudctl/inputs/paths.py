@@ -10,6 +10,9 @@ directory says what is wrong with the path at once, instead of failing after the
 
 Both return the path; the CLI uses them through click types (cloudctl.cli.output
 OUTPUT_FILE, OUTPUT_DIR), so the check runs while the command line is parsed.
+
+    write_text_atomic(path, text)                # a temporary file in the same directory, then
+                                                 # a rename: a reader never sees half a file
 """
 
 from __future__ import annotations
@@ -92,3 +95,19 @@ def check_output_dir(path: str | Path, *, field: str = "--out", create_parents: 
         raise InputError(f"{parent} is not a directory", file=str(path), field=field)
     _writable_dir(parent, target, field)
     return target
+
+
+def write_text_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
+    """Replace PATH with TEXT (UTF-8, newlines as given): a temporary file beside it, then a rename, so
+    a reader sees the old file or the new one, never half of one; the temporary file never outlives a
+    failure. Permissions follow the umask unless MODE is given (a file another service must read)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="")
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

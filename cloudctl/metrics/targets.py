@@ -4,14 +4,13 @@ that reported where its own /metrics listens. Written atomically (Prometheus wat
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
 from cloudctl.errors import InputError
+from cloudctl.inputs.paths import write_text_atomic
 
 API_FILE = "cloudctl-api.json"
 AGENTS_FILE = "cloudctl-agents.json"
@@ -39,16 +38,10 @@ def build_targets(store: Any, api_addresses: list[str]) -> dict[str, list[dict[s
 
 
 def write_targets(out_dir: Path, files: dict[str, list[dict[str, Any]]]) -> list[Path]:
-    """Write each file atomically (temp file + rename in the same directory)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write each file atomically, readable by Prometheus whatever the umask."""
     written = []
     for name, groups in files.items():
         path = out_dir / name
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out_dir)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(groups, f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(groups, indent=2, ensure_ascii=False) + "\n", mode=0o644)
         written.append(path)
     return written

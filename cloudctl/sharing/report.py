@@ -9,11 +9,8 @@ request took, and active shares ending within `expiring_days`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
-import os
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -22,6 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from cloudctl.clock import Clock
+from cloudctl.inputs.csvout import csv_text
+from cloudctl.inputs.paths import write_text_atomic
 from cloudctl.sharing.model import CLASS_NAMES, CLASSES, STATES
 
 # approval durations are grouped in these buckets (upper bounds, seconds) for the chart and the metric
@@ -85,12 +84,9 @@ SHARE_CSV = ["id", "resource", "class", "owner", "consumer", "gateway", "service
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in r.items()})
-    return out.getvalue()
+    """Through the one CSV writer: a purpose or a name that starts like a formula stays text."""
+    return csv_text(columns, ({k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in r.items()}
+                              for r in rows))
 
 
 def render_shares_csv(data: dict[str, Any]) -> str:
@@ -108,17 +104,6 @@ def render_matrix_csv(data: dict[str, Any]) -> str:
     return _csv(rows, ["owner \\ consumer", *codes])
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
     """index.html, report.json, shares.csv, matrix.csv, pending.csv (each written whole, then renamed)."""
     from cloudctl.sharing.report_html import render_html
@@ -128,6 +113,6 @@ def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
              "pending.csv": render_pending_csv(data), "index.html": render_html(data)}
     written = []
     for name, text in files.items():
-        _write_atomic(Path(out_dir) / name, text)
+        write_text_atomic(Path(out_dir) / name, text)
         written.append(Path(out_dir) / name)
     return written

@@ -127,3 +127,23 @@ def test_json_output_is_valid_and_escaped(capsys: pytest.CaptureFixture[str]) ->
     assert json.loads(text) == ROWS
     assert not any(ch in text for ch in ("\x1b", "\u202e", "\x00"))
     assert "北京市" in text
+
+
+def test_every_csv_in_the_package_is_written_through_the_safe_writer() -> None:
+    """The class of defect at its root: a module that builds CSV with the csv module's own writers
+    (csv.writer, csv.DictWriter) would write formulas verbatim; only inputs/csvout.py may."""
+    import ast
+
+    package = ROOT / "cloudctl"
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path == package / "inputs" / "csvout.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in {"writer", "DictWriter"} \
+                    and isinstance(node.value, ast.Name) and node.value.id == "csv":
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.module == "csv" \
+                    and {a.name for a in node.names} & {"writer", "DictWriter"}:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == [], "write CSV with cloudctl.inputs.csvout (csv_text, csv_writer): " + ", ".join(offenders)

@@ -18,9 +18,9 @@ UNTIL = (clock.current().today() + dt.timedelta(days=90)).isoformat()
 SOON = (clock.current().today() + dt.timedelta(days=10)).isoformat()
 
 
-def _share(cli, resource: str, consumer: str, until: str = UNTIL) -> int:
-    return as_json(cli("boss", "share", "request", resource, "--dept", consumer, "--purpose", "p", "--until", until,
-                       "--format", "json"))["id"]
+def _share(cli, resource: str, consumer: str, until: str = UNTIL, purpose: str = "p") -> int:
+    return as_json(cli("boss", "share", "request", resource, "--dept", consumer, "--purpose", purpose,
+                       "--until", until, "--format", "json"))["id"]
 
 
 def test_report_figures(shared, cli, tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_report_figures(shared, cli, tmp_path: Path) -> None:
     active = _share(cli, "fin-payments", "tax", SOON)
     for who in ("fin-head", "data-office", "sec-a"):
         assert cli(who, "request", "approve", str(active)).code == 0
-    pending = _share(cli, "fin-notices", "health")
+    pending = _share(cli, "fin-notices", "health", purpose="=cmd|' /C calc'!A0")
     rejected = _share(cli, "fin-payments", "health")
     assert cli("sec-b", "request", "reject", str(rejected), "--reason", "no legal basis").code == 0
     out = tmp_path / "report"
@@ -49,6 +49,8 @@ def test_report_figures(shared, cli, tmp_path: Path) -> None:
     shares = list(csv.DictReader(io.StringIO((out / "shares.csv").read_text())))
     assert {r["id"]: r["state"] for r in shares} == {str(active): "active", str(pending): "pending",
                                                      str(rejected): "rejected"}
+    # a requester's purpose that a spreadsheet would run stays text (OWASP: a leading quote)
+    assert {r["id"]: r["purpose"] for r in shares}[str(pending)] == "'=cmd|' /C calc'!A0"
     html = (out / "index.html").read_text()
     assert 'data-owner="finance" data-consumer="tax" data-count="1"' in html
     assert re.search(r'class="bar" data-key="pending" data-count="1"', html)

@@ -6,7 +6,6 @@ Each renderer is a pure function (data dict -> text); write_report puts the file
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from cloudctl.coverage.report.charts import percent
 from cloudctl.divisions.codes import LEVEL_NAMES as LEVELS
 from cloudctl.inputs.csvout import csv_text  # no spreadsheet formulas in names
+from cloudctl.inputs.paths import write_text_atomic
 
 CSV_COLUMNS = ("section", "date", "parent_code", "code", "name", "level", "total", "covered", "ratio",
                "target_ratio", "target_by", "still_to_connect", "per_month")
@@ -214,18 +214,6 @@ def render_markdown(data: dict[str, Any]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write then rename, so a reader never sees half a file (permissions follow the umask)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
     """Write index.html, coverage.{json,csv,md}, plan.csv, availability.csv (when any link's state is
     known in the section's period: the report region's rows and each region page's) and one page per
@@ -248,6 +236,6 @@ def write_report(data: dict[str, Any], out_dir: Path) -> list[Path]:
     written = []
     for name, text in files.items():
         path = out_dir / name
-        _write_atomic(path, text)
+        write_text_atomic(path, text)
         written.append(path)
     return written
