@@ -6,9 +6,11 @@ With U(t) = r.cum_up_ms + (r.up = 1) * max(0, min(t, known_until) - r.start_ms) 
 last row starting at or before t; known_until: link_status's, after which the state is unknown):
     up       = U(b) - U(a);   down likewise with r.up = 0 and cum_down_ms
     outages  = C(b) - C(a) + (down at a),  C(t) = r.cum_outages + (r.up = 0)
-So the work follows the number of links, not the length of their history. The database does the
-sums and the roll-ups (per level, per division at the asked level ranked worst first, the worst
-links); Python receives only the rows it prints. Neither numpy nor SQLAlchemy is imported: the
+So the work follows the number of links, not the length of their history. The links active over
+the whole period (nearly all) share its bounds as constants; the few activated or retired inside
+it get theirs per link. The database does the sums and the roll-ups (per level — the commonest
+length by a plain scan, the total as their sum —, per division at the asked level ranked worst
+first, the worst links); Python receives only the rows it prints. Neither numpy nor SQLAlchemy is imported: the
 command starts as fast as `cloudctl --help` plus one query (docs/availability.md).
 """
 
@@ -51,19 +53,36 @@ def _worst_order(up: str, down: str, span: str, key: str) -> str:
             f"{down} DESC, {span} - {up} - {down} DESC, {key}")
 
 
-def _boundary_rows(pg: bool) -> str:
-    """Join each span with its last row at or before a (ra) and before b (rb)."""
+def _boundary_rows(pg: bool, link: str, a: str, b: str) -> str:
+    """Join each link with its last row at or before `a` (ra) and before `b` (rb)."""
     if pg:
-        return ("LEFT JOIN LATERAL (SELECT * FROM link_interval AS i WHERE i.link_id = sp.link_id "
-                "AND i.start_ms <= sp.a ORDER BY i.start_ms DESC LIMIT 1) AS ra ON true "
-                "LEFT JOIN LATERAL (SELECT * FROM link_interval AS i WHERE i.link_id = sp.link_id "
-                "AND i.start_ms < sp.b ORDER BY i.start_ms DESC LIMIT 1) AS rb ON true")
-    return ("LEFT JOIN link_interval AS ra ON ra.link_id = sp.link_id AND ra.start_ms = (SELECT i.start_ms "
-            "FROM link_interval AS i WHERE i.link_id = sp.link_id AND i.start_ms <= sp.a "
+        return (f"LEFT JOIN LATERAL (SELECT * FROM link_interval AS i WHERE i.link_id = {link} "
+                f"AND i.start_ms <= {a} ORDER BY i.start_ms DESC LIMIT 1) AS ra ON true "
+                f"LEFT JOIN LATERAL (SELECT * FROM link_interval AS i WHERE i.link_id = {link} "
+                f"AND i.start_ms < {b} ORDER BY i.start_ms DESC LIMIT 1) AS rb ON true")
+    return (f"LEFT JOIN link_interval AS ra ON ra.link_id = {link} AND ra.start_ms = (SELECT i.start_ms "
+            f"FROM link_interval AS i WHERE i.link_id = {link} AND i.start_ms <= {a} "
             "ORDER BY i.start_ms DESC LIMIT 1) "
-            "LEFT JOIN link_interval AS rb ON rb.link_id = sp.link_id AND rb.start_ms = (SELECT i.start_ms "
-            "FROM link_interval AS i WHERE i.link_id = sp.link_id AND i.start_ms < sp.b "
+            f"LEFT JOIN link_interval AS rb ON rb.link_id = {link} AND rb.start_ms = (SELECT i.start_ms "
+            f"FROM link_interval AS i WHERE i.link_id = {link} AND i.start_ms < {b} "
             "ORDER BY i.start_ms DESC LIMIT 1)")
+
+
+def _link_figures(pg: bool, a: str, b: str, ku: str) -> str:
+    """A link's span, up, down and outages over [a, b) from its boundary rows ra and rb."""
+    least, greatest = ("LEAST", "GREATEST") if pg else ("min", "max")
+
+    def at(r: str, t: str, column: str, state: int) -> str:  # U(t) or D(t) from the row r
+        # r's state lasts until t, unless known_until comes first (the common case tests only that)
+        tail = (f"CASE WHEN s.known_until_ts * 1000 >= {t} THEN {t} - {r}.start_ms "
+                f"ELSE {greatest}(0, {least}({t}, {ku}) - {r}.start_ms) END")
+        return f"CASE {r}.up WHEN {state} THEN {r}.{column} + {tail} ELSE COALESCE({r}.{column}, 0) END"
+
+    return (f"{b} - {a} AS span, {at('rb', b, 'cum_up_ms', 1)} - {at('ra', a, 'cum_up_ms', 1)} AS up, "
+            f"{at('rb', b, 'cum_down_ms', 0)} - {at('ra', a, 'cum_down_ms', 0)} AS down, "
+            "COALESCE(rb.cum_outages + CASE WHEN rb.up = 0 THEN 1 ELSE 0 END, 0) "
+            "- COALESCE(ra.cum_outages + CASE WHEN ra.up = 0 THEN 1 ELSE 0 END, 0) "
+            f"+ CASE WHEN ra.up = 0 AND {a} < {ku} THEN 1 ELSE 0 END AS outages")
 
 
 def availability_sql(dialect: str, period: Period, *, region: str | None, level: str, worst: int | None,
@@ -76,8 +95,12 @@ def availability_sql(dialect: str, period: Period, *, region: str | None, level:
     of the worst links (None: as many as `worst`, 0: none); `under`: only the links of these
     divisions (codes of one length) and of the divisions under them."""
     pg = dialect == "postgresql"
-    least, greatest = ("LEAST", "GREATEST") if pg else ("min", "max")
+    least = "LEAST" if pg else "min"
     bigint = "BIGINT" if pg else "INTEGER"
+    # the links active over the whole period share its bounds (constants: no per-link CASE);
+    # `+` keeps SQLite from an index walk when it reads every link anyway
+    p0, p1, plus = ("CAST(:p0 AS BIGINT)", "CAST(:p1 AS BIGINT)", "") if pg else (":p0", ":p1", "+")
+    ku = f"COALESCE(CAST(ROUND(s.known_until_ts * 1000) AS {bigint}), 0)"
     params: dict[str, Any] = {"first": period.first, "last": period.last, "p0": period.start_ms,
                               "p1": period.end_ms, "level_len": LEVEL_LENGTHS[level]}
     if not pg:
@@ -101,41 +124,40 @@ def availability_sql(dialect: str, period: Period, *, region: str | None, level:
     link_limit = " LIMIT :links" if links else ""
     sql = f"""
 WITH days(day, ms) AS (VALUES {', '.join(values)}),
-spans AS (
+spans AS {materialized}(
   SELECT l.link_id AS link_id, l.division_code AS code,
     CASE WHEN l.activated_on > :first THEN (SELECT ms FROM days WHERE day = l.activated_on) ELSE :p0 END AS a,
     {least}(CASE WHEN l.retired_on IS NOT NULL AND l.retired_on <= :last
-                 THEN (SELECT ms FROM days WHERE day = l.retired_on) ELSE :p1 END, :p1) AS b,
-    COALESCE(CAST(ROUND(s.known_until_ts * 1000) AS {bigint}), 0) AS ku
-  FROM link AS l LEFT JOIN link_status AS s ON s.link_id = l.link_id
-  WHERE l.activated_on <= :last AND (l.retired_on IS NULL OR l.retired_on > :first){where_region}
+                 THEN (SELECT ms FROM days WHERE day = l.retired_on) ELSE :p1 END, :p1) AS b
+  FROM link AS l
+  WHERE ((l.activated_on > :first AND l.activated_on <= :last)
+         OR (l.activated_on <= :first AND l.retired_on > :first AND l.retired_on <= :last))
+    AND (l.retired_on IS NULL OR l.retired_on > :first){where_region}
 ),
 m AS {materialized}(
-  SELECT sp.link_id AS link_id, sp.code AS code, sp.a AS a, sp.b AS b, sp.b - sp.a AS span,
-    COALESCE(rb.cum_up_ms + CASE WHEN rb.up = 1 THEN {greatest}(0, {least}(sp.b, sp.ku) - rb.start_ms) ELSE 0 END, 0)
-      - COALESCE(ra.cum_up_ms + CASE WHEN ra.up = 1 THEN {greatest}(0, {least}(sp.a, sp.ku) - ra.start_ms) ELSE 0 END,
-                 0) AS up,
-    COALESCE(rb.cum_down_ms + CASE WHEN rb.up = 0 THEN {greatest}(0, {least}(sp.b, sp.ku) - rb.start_ms) ELSE 0 END, 0)
-      - COALESCE(ra.cum_down_ms + CASE WHEN ra.up = 0 THEN {greatest}(0, {least}(sp.a, sp.ku) - ra.start_ms) ELSE 0 END,
-                 0) AS down,
-    COALESCE(rb.cum_outages + CASE WHEN rb.up = 0 THEN 1 ELSE 0 END, 0)
-      - COALESCE(ra.cum_outages + CASE WHEN ra.up = 0 THEN 1 ELSE 0 END, 0)
-      + CASE WHEN ra.up = 0 AND sp.a < sp.ku THEN 1 ELSE 0 END AS outages
-  FROM spans AS sp
-  {_boundary_rows(pg)}
+  SELECT l.link_id AS link_id, l.division_code AS code, substr(l.division_code, 1, :level_len) AS g,
+    length(l.division_code) AS n, {p0} AS a, {p1} AS b, {_link_figures(pg, p0, p1, ku)}
+  FROM link AS l LEFT JOIN link_status AS s ON s.link_id = l.link_id
+  {_boundary_rows(pg, 'l.link_id', p0, p1)}
+  WHERE {plus}l.activated_on <= :first AND (l.retired_on IS NULL OR {plus}l.retired_on > :last)
+    AND {p0} < {p1}{where_region}
+  UNION ALL
+  SELECT sp.link_id, sp.code, substr(sp.code, 1, :level_len), length(sp.code), sp.a, sp.b,
+    {_link_figures(pg, 'sp.a', 'sp.b', ku)}
+  FROM spans AS sp LEFT JOIN link_status AS s ON s.link_id = sp.link_id
+  {_boundary_rows(pg, 'sp.link_id', 'sp.a', 'sp.b')}
   WHERE sp.a < sp.b
 )
-SELECT {KIND_TOTAL}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), CAST(NULL AS {bigint}), {_figures()}, 0
-FROM m
+SELECT {KIND_LEVEL}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), CAST(NULL AS {bigint}), {_figures()},
+  min(n) FROM m WHERE n = (SELECT min(n) FROM m)
 UNION ALL
-SELECT {KIND_LEVEL}, '', '', NULL, NULL, NULL, {_figures()}, length(code) FROM m GROUP BY length(code)
+SELECT {KIND_LEVEL}, '', '', NULL, NULL, NULL, {_figures()}, n FROM m WHERE n > (SELECT min(n) FROM m) GROUP BY n
 {{details}}
 UNION ALL
 SELECT {KIND_DIVISION}, g.code, g.code, d.name, NULL, NULL, g.links, g.span, g.up, g.down, g.outages,
   ROW_NUMBER() OVER (ORDER BY {_worst_order('g.up', 'g.down', 'g.span', 'g.code')})
-FROM (SELECT substr(code, 1, :level_len) AS code, {_figures()} FROM m WHERE length(code) >= :level_len
-      GROUP BY substr(code, 1, :level_len)
-      ORDER BY {_worst_order('sum(up)', 'sum(down)', 'sum(span)', 'substr(code, 1, :level_len)')}{limit}) AS g
+FROM (SELECT g AS code, {_figures()} FROM m WHERE n >= :level_len GROUP BY g
+      ORDER BY {_worst_order('sum(up)', 'sum(down)', 'sum(span)', 'g')}{limit}) AS g
 LEFT JOIN division AS d ON d.code = g.code
 {{links}}
 UNION ALL
@@ -156,11 +178,11 @@ LEFT JOIN division AS d ON d.code = w.code
         params["below"] = below
         sql += (f"UNION ALL\nSELECT {KIND_BELOW}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), "
                 f"CAST(NULL AS {bigint}), count(*), 0, 0, 0, 0, 0 FROM (SELECT sum(up) AS u, sum(down) AS d FROM m "
-                "WHERE length(code) >= :level_len GROUP BY substr(code, 1, :level_len)) AS x "
+                "WHERE n >= :level_len GROUP BY g) AS x "
                 "WHERE x.u + x.d > 0 AND 1.0 * x.u / (x.u + x.d) < :below\n")
     if province_levels:
         sql += (f"UNION ALL\nSELECT {KIND_PROVINCE_LEVEL}, substr(code, 1, 2), '', NULL, NULL, NULL, {_figures()}, "
-                "length(code) FROM m GROUP BY substr(code, 1, 2), length(code)\n")
+                "n FROM m GROUP BY substr(code, 1, 2), n\n")
     return (to_pyformat(sql) if pg else sql), params
 
 
@@ -198,7 +220,7 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
                                    province_levels=province_levels,
                                    below=None if at_level is None or not details else at_level.ratio,
                                    details=details, links=links, under=under)
-    rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1]))  # by kind, then rank (worst first)
+    rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1] or 0))  # by kind, then rank (worst first)
     listed = worst if links is None else links
     total = Figures(0, 0, 0, 0, 0)
     levels: list[tuple[str, Figures]] = []
@@ -209,10 +231,11 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
     below = None
     for kind, key, code, name, a, b, n, span, up, down, outages, rank in rows:
         f = Figures(int(n), int(span or 0), int(up or 0), int(down or 0), int(outages or 0))
-        if kind == KIND_TOTAL:
-            total = f
-        elif kind == KIND_LEVEL:
-            levels.append((LEVEL_OF_LENGTH.get(int(rank), str(rank)), f))
+        if kind == KIND_LEVEL:  # the total is the sum of the levels
+            if n:
+                levels.append((LEVEL_OF_LENGTH.get(int(rank), str(rank)), f))
+                total = Figures(total.links + f.links, total.span_ms + f.span_ms, total.up_ms + f.up_ms,
+                                total.down_ms + f.down_ms, total.outages + f.outages)
         elif kind == KIND_DIVISION:
             divisions.append(DivisionAvailability(key, name or "", level, f))
         elif kind == KIND_LINK:
