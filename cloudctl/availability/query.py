@@ -8,10 +8,11 @@ last row starting at or before t; known_until: link_status's, after which the st
     outages  = C(b) - C(a) + (down at a),  C(t) = r.cum_outages + (r.up = 0)
 So the work follows the number of links, not the length of their history. The links active over
 the whole period (nearly all) share its bounds as constants; the few activated or retired inside
-it get theirs per link. The database does the sums and the roll-ups (per level — the commonest
-length by a plain scan, the total as their sum —, per division at the asked level ranked worst
-first, the worst links); Python receives only the rows it prints. Neither numpy nor SQLAlchemy is imported: the
-command starts as fast as `cloudctl --help` plus one query (docs/availability.md).
+it get theirs per link. The database does the sums and the roll-ups (per level — one code length
+by a plain scan, only the links of other lengths sorted; the total is their sum —, per division at
+the asked level ranked worst first, the worst links); Python receives only the rows it prints.
+Neither numpy nor SQLAlchemy is imported: the command starts as fast as `cloudctl --help` plus one
+query (docs/availability.md).
 """
 
 from __future__ import annotations
@@ -149,9 +150,9 @@ m AS {materialized}(
   WHERE sp.a < sp.b
 )
 SELECT {KIND_LEVEL}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), CAST(NULL AS {bigint}), {_figures()},
-  min(n) FROM m WHERE n = (SELECT min(n) FROM m)
+  min(n) FROM m WHERE n = (SELECT n FROM m LIMIT 1)
 UNION ALL
-SELECT {KIND_LEVEL}, '', '', NULL, NULL, NULL, {_figures()}, n FROM m WHERE n > (SELECT min(n) FROM m) GROUP BY n
+SELECT {KIND_LEVEL}, '', '', NULL, NULL, NULL, {_figures()}, n FROM m WHERE n <> (SELECT n FROM m LIMIT 1) GROUP BY n
 {{details}}
 UNION ALL
 SELECT {KIND_DIVISION}, g.code, g.code, d.name, NULL, NULL, g.links, g.span, g.up, g.down, g.outages,
