@@ -33,10 +33,12 @@ LINKS = {  # link -> (division, activated_on, retired_on)
     "T3": ("110101002", date(2026, 10, 2), None),  # activated inside the period
     "T4": ("120101001", date(2020, 1, 1), date(2026, 10, 3)),  # retired inside the period
     "N1": ("120101001", date(2020, 1, 1), None),  # never reported: all unknown
+    "T5": ("120101002", date(2020, 1, 1), None),  # down while known, like T6: more downtime, worse
+    "T6": ("120101002", date(2020, 1, 1), None),
 }
 DIVISIONS = [("11", 1, None), ("1101", 2, "11"), ("110101", 3, "1101"), ("110101001", 4, "110101"),
              ("110101002", 4, "110101"), ("110101001001", 5, "110101001"), ("12", 1, None), ("1201", 2, "12"),
-             ("120101", 3, "1201"), ("120101001", 4, "120101")]
+             ("120101", 3, "1201"), ("120101001", 4, "120101"), ("120101002", 4, "120101")]
 
 
 def changes(start: int) -> dict[str, tuple[list[tuple[int, int]], int]]:
@@ -46,7 +48,8 @@ def changes(start: int) -> dict[str, tuple[list[tuple[int, int]], int]]:
             "T2": ([(start + 3 * H, 1), (start + 70 * H, 0)], start + 80 * H),  # silent from 80 h on
             "V1": ([(start - 5 * H, 1)], start + 200 * H),
             "T3": ([(start + 10 * H, 0), (start + 30 * H, 1), (start + 40 * H, 0)], start + 200 * H),
-            "T4": ([(start - H, 1), (start + 20 * H, 0), (start + 60 * H, 1)], start + 200 * H)}
+            "T4": ([(start - H, 1), (start + 20 * H, 0), (start + 60 * H, 1)], start + 200 * H),
+            "T5": ([(start + 3 * H, 0)], start + 23 * H), "T6": ([(start + 2 * H, 0)], start + 12 * H)}
 
 
 def seed(store: Store, start: int) -> None:
@@ -123,6 +126,10 @@ def test_levels_divisions_and_worst_links_add_up(store: Store) -> None:
         want = sorted(((c, add(fs)) for c, fs in groups.items()), key=lambda cf: worst_key(*cf))
         assert [(d.code, figures(d.figures)) for d in got.divisions] == want
         below = sum(1 for _, f in want if f[2] + f[3] and f[2] / (f[2] + f[3]) < 0.99)
+        ranked = sorted(((k, (1, *f)) for k, f in per_link.items()), key=lambda kf: worst_key(*kf))
+        assert [(lk.link_id, figures(lk.figures)) for lk in got.links] == ranked
+        ids = [lk.link_id for lk in got.links]
+        assert ids[:2] == ["T5", "T6"] and ids[-1] == "N1"  # never up, more downtime first; nothing known last
         assert [t.divisions_below for t in got.targets] == ([below] if level == "township" else [None])
     got = read_availability(store, period, level="township", worst=3)
     want_links = sorted(((k, (1, *f)) for k, f in per_link.items()), key=lambda kf: worst_key(*kf))[:3]
