@@ -92,7 +92,7 @@ def availability_sql(dialect: str, period: Period, *, region: str | None, level:
                      under: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
     """The one statement and its parameters (pure). Rows: COLUMNS, `kind` telling which roll-up;
     `below`: also count the divisions at `level` whose ratio is below it; details=False: only the
-    total, the levels (and the provinces' levels), not the divisions and links; `links`: how many
+    levels (their sum is the total) and the provinces' levels, not the divisions and links; `links`: how many
     of the worst links (None: as many as `worst`, 0: none); `under`: only the links of these
     divisions (codes of one length) and of the divisions under them."""
     pg = dialect == "postgresql"
