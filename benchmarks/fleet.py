@@ -7,7 +7,7 @@
 Enrols N agents (default 45,000, over the shipped townships, each with its own credential and
 1-3 links; the fleet in steady state: every link has reported before, so audit records come
 from the flips wrk makes, 0.2 % of heartbeats, not from first reports) in an SQLite store and
-in a private PostgreSQL (initdb in a temp dir, port 28100, settings in tests/fleet/fleetlab.py
+in a private PostgreSQL (initdb in a temp dir, port 28100 or --port-base, settings in tests/fleet/fleetlab.py
 PG_SETTINGS), then for each configuration starts the servers as a user would (`cloudctl serve
 --workers N`; lb-2: two replicas behind HAProxy) and runs wrk with benchmarks/fleet.lua: every
 agent its own credential, a rising seq, results for its 1-3 links, a few state changes. Each
@@ -48,7 +48,8 @@ from tests.fleet.fleetlab import (  # noqa: E402
 )
 
 BASELINE_PER_SECOND = 66.0  # the measured SQLite capacity before (docs/benchmarks.md)
-PORTS = {"pg": 28100, "api": 28110, "lb": 28190}  # the fleet work's range: 28000-28999
+PORT_BASE = 28100  # default ports: PostgreSQL at the base, API replicas from base + 10, HAProxy at base + 90
+PORTS = {"pg": PORT_BASE, "api": PORT_BASE + 10, "lb": PORT_BASE + 90}
 
 
 @dataclass
@@ -196,9 +197,12 @@ def main() -> int:
                          "(Little's law: 3,000/s x 250 ms = 750 in flight), so it never waits for the server")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=5.0)
+    ap.add_argument("--port-base", type=int, default=PORT_BASE,
+                    help="PostgreSQL on this port, API replicas from +10, HAProxy on +90 (a free range of 100)")
     ap.add_argument("--workdir", type=Path, help="keep logs here (default: a temp dir, removed)")
     ap.add_argument("--json", type=Path, help="also write the rows here")
     args = ap.parse_args()
+    PORTS.update(pg=args.port_base, api=args.port_base + 10, lb=args.port_base + 90)
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     work = args.workdir or Path(tempfile.mkdtemp(prefix="cloudctl-fleet-"))
     work.mkdir(parents=True, exist_ok=True)
