@@ -108,13 +108,21 @@ class AsyncGroupCommitter(Generic[T, R]):
     queue stays under `max_queue`; beyond it `submit` raises Overloaded at once (the API answers
     503 and agents spool) instead of letting every caller's wait grow without bound.
     `send` answers per item; an exception it raises fails the whole batch (one transaction).
+
+    `window` (seconds, default 0): a batch leaves once its oldest item has waited that long, or
+    once it is full, not before. Each batch has a fixed cost, so a stream of lone items costs
+    several times a batch's worth; the window bounds what gathering them adds to an item's wait
+    (under load, when the previous batch took longer than the window, nothing is added).
     """
 
     def __init__(self, send: Callable[[list[T]], Sequence[R]], *, max_batch: int = 500,
-                 max_queue: int = 20_000, in_flight: int = 1) -> None:
+                 max_queue: int = 20_000, in_flight: int = 1, window: float = 0.0) -> None:
         self._send = send
         self.max_batch, self.max_queue, self.in_flight = max(1, max_batch), max(1, max_queue), max(1, in_flight)
-        self._queue: list[tuple[T, Any]] = []
+        self.window = max(0.0, window)
+        self._queue: list[tuple[T, Any, float]] = []
+        self._gathering: list[Any] = []  # futures of senders waiting out the window
+        self._drainers: set[Any] = set()
         self._senders = 0
         self.batches = 0
         self.items = 0
@@ -124,32 +132,60 @@ class AsyncGroupCommitter(Generic[T, R]):
 
         if len(self._queue) >= self.max_queue:
             raise Overloaded(f"{len(self._queue)} items waiting")
-        future = asyncio.get_running_loop().create_future()
-        self._queue.append((item, future))
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._queue.append((item, future, loop.time()))
         if self._senders < self.in_flight:
             self._senders += 1
-            asyncio.get_running_loop().create_task(self._drain())
+            task = loop.create_task(self._drain())
+            self._drainers.add(task)  # a reference, so the running task is not collected
+            task.add_done_callback(self._drainers.discard)
+        if len(self._queue) >= self.max_batch:
+            for waiting in self._gathering:  # a full batch does not wait out the window
+                if not waiting.done():
+                    waiting.set_result(None)
         return await future  # type: ignore[no-any-return]
+
+    async def _gather(self) -> None:
+        """Wait until the oldest queued item has waited `window`, or a batch is full."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        wait = self._queue[0][2] + self.window - loop.time()
+        if wait <= 0 or len(self._queue) >= self.max_batch:
+            return
+        waiting = loop.create_future()
+        timer = loop.call_later(wait, lambda: waiting.done() or waiting.set_result(None))
+        self._gathering.append(waiting)
+        try:
+            await waiting
+        finally:
+            timer.cancel()
+            self._gathering.remove(waiting)
 
     async def _drain(self) -> None:
         import anyio.to_thread
 
         try:
             while self._queue:
+                if self.window:
+                    await self._gather()
+                    if not self._queue:  # another sender took them
+                        break
                 batch = self._queue[: self.max_batch]
                 del self._queue[: self.max_batch]
                 self.batches += 1
                 self.items += len(batch)
                 try:
-                    results = await anyio.to_thread.run_sync(self._send, [body for body, _ in batch])
+                    results = await anyio.to_thread.run_sync(self._send, [body for body, _, _ in batch])
                     if len(results) != len(batch):
                         raise RuntimeError(f"group commit: {len(results)} answers for {len(batch)} items")
                 except Exception as e:  # the batch's one transaction failed: every item with it
-                    for _, future in batch:
+                    for _, future, _ in batch:
                         if not future.done():
                             future.set_exception(e)
                     continue
-                for (_, future), result in zip(batch, results, strict=True):
+                for (_, future, _), result in zip(batch, results, strict=True):
                     if not future.done():  # its caller may have gone (client disconnected)
                         future.set_result(result)
         finally:

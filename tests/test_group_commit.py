@@ -107,3 +107,30 @@ def test_async_committer_batches_callers_fails_a_whole_batch_and_refuses_past_it
         assert (isinstance(a, RuntimeError) if i in failed else a == i * 10), (i, a)
     assert sorted(i for b in sent for i in b) == list(range(30))
     assert max(len(b) for b in sent) <= 8 and len(sent) < 30
+
+
+def test_a_window_gathers_items_into_one_batch_and_a_full_batch_leaves_without_waiting_it_out() -> None:
+    def run(window: float, max_batch: int, n: int, gap: float) -> list[list[int]]:
+        sent: list[list[int]] = []
+
+        def send(items: list[int]) -> list[int]:
+            sent.append(list(items))
+            return items
+
+        gc: AsyncGroupCommitter[int, int] = AsyncGroupCommitter(send, max_batch=max_batch, window=window)
+
+        async def main() -> None:
+            tasks = []
+            for i in range(n):
+                tasks.append(asyncio.create_task(gc.submit(i)))
+                await asyncio.sleep(gap)
+            assert await asyncio.wait_for(asyncio.gather(*tasks), 30) == list(range(n))
+
+        asyncio.run(main())
+        return sent
+
+    # items 10 ms apart: without a window the first goes alone, at once; a 1 s window gathers all
+    assert run(0.0, 500, 6, 0.01)[0] == [0]
+    assert run(1.0, 500, 6, 0.01) == [[0, 1, 2, 3, 4, 5]]
+    # a batch that fills does not wait for the window (60 s; the wait above is bounded at 30 s)
+    assert run(60.0, 3, 6, 0.0) == [[0, 1, 2], [3, 4, 5]]

@@ -83,6 +83,9 @@ def record_heartbeat(store: Any, who: AgentRecord, seq: int, results: list[dict[
     return answer
 
 
+DEFAULT_WINDOW_MS = 10.0  # a batch gathers for at most 10 ms (CLOUDCTL_INGEST_WINDOW_MS; docs/scale.md)
+
+
 class HeartbeatIngest:
     """The API's batched ingest for one process: `await ingest.submit(beat)` -> its outcome, once
     the batch it went out in has committed; raises the error that refused it (CredentialRejected,
@@ -90,7 +93,7 @@ class HeartbeatIngest:
     `silence_s`: how long a link's report holds before its state is unknown."""
 
     def __init__(self, store: Any, *, max_batch: int = 500, max_queue: int = 20_000, in_flight: int | None = None,
-                 silence_s: float = DEFAULT_SILENCE_S) -> None:
+                 window_s: float | None = None, silence_s: float = DEFAULT_SILENCE_S) -> None:
         import os
 
         self.store = store
@@ -98,8 +101,10 @@ class HeartbeatIngest:
         if in_flight is None:  # one batch at a time keeps one process's heartbeats in arrival order; two
             # would write the next batch during a commit, but could apply an agent's seq s+1 before s
             in_flight = int(os.environ.get("CLOUDCTL_INGEST_IN_FLIGHT", "1"))
+        if window_s is None:  # a batch gathers for up to this long: its fixed cost shared (docs/scale.md)
+            window_s = float(os.environ.get("CLOUDCTL_INGEST_WINDOW_MS", str(DEFAULT_WINDOW_MS))) / 1000
         self.committer: AsyncGroupCommitter[Heartbeat, HeartbeatOutcome | CloudctlError] = AsyncGroupCommitter(
-            self._apply, max_batch=max_batch, max_queue=max_queue, in_flight=in_flight)
+            self._apply, max_batch=max_batch, max_queue=max_queue, in_flight=in_flight, window=window_s)
 
     def _apply(self, beats: list[Heartbeat]) -> list[HeartbeatOutcome | CloudctlError]:
         with self.store.begin() as conn:
