@@ -10,7 +10,8 @@ So the work follows the number of links, not the length of their history. The li
 the whole period (nearly all) share its bounds as constants; the few activated or retired inside
 it get theirs per link. The database does the sums and the roll-ups (per level — one code length
 by a plain scan, only the links of other lengths sorted; the total is their sum —, per division at
-the asked level ranked worst first, the worst links); Python receives only the rows it prints.
+the asked level ranked worst first — without grouping when each division has one link at most —,
+the worst links); Python receives only the rows it prints.
 Neither numpy nor SQLAlchemy is imported: the command starts as fast as `cloudctl --help` plus one
 query (docs/availability.md).
 """
@@ -89,12 +90,14 @@ def _link_figures(pg: bool, a: str, b: str, ku: str) -> str:
 def availability_sql(dialect: str, period: Period, *, region: str | None, level: str, worst: int | None,
                      province_levels: bool = False, below: float | None = None,
                      details: bool = True, links: int | None = None,
-                     under: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+                     under: Sequence[str] = (), one_link_each: bool = False) -> tuple[str, dict[str, Any]]:
     """The one statement and its parameters (pure). Rows: COLUMNS, `kind` telling which roll-up;
     `below`: also count the divisions at `level` whose ratio is below it; details=False: only the
     levels (their sum is the total) and the provinces' levels, not the divisions and links; `links`: how many
     of the worst links (None: as many as `worst`, 0: none); `under`: only the links of these
-    divisions (codes of one length) and of the divisions under them."""
+    divisions (codes of one length) and of the divisions under them; one_link_each: no two links
+    share a division and none is below `level` (one_link_each()), so that a division's figures
+    are its link's and ranking them needs no grouping."""
     pg = dialect == "postgresql"
     least = "LEAST" if pg else "min"
     bigint = "BIGINT" if pg else "INTEGER"
@@ -123,6 +126,10 @@ def availability_sql(dialect: str, period: Period, *, region: str | None, level:
     limit = " LIMIT :worst" if worst else ""
     links = worst if links is None else links
     link_limit = " LIMIT :links" if links else ""
+    grouped = (f"SELECT g AS code, 1 AS links, span, up, down, outages FROM m WHERE n = :level_len "
+               f"ORDER BY {_worst_order('up', 'down', 'span', 'g')}" if one_link_each else
+               f"SELECT g AS code, {_figures()} FROM m WHERE n >= :level_len GROUP BY g "
+               f"ORDER BY {_worst_order('sum(up)', 'sum(down)', 'sum(span)', 'g')}")
     sql = f"""
 WITH days(day, ms) AS (VALUES {', '.join(values)}),
 spans AS {materialized}(
@@ -157,8 +164,7 @@ SELECT {KIND_LEVEL}, '', '', NULL, NULL, NULL, {_figures()}, n FROM m WHERE n <>
 UNION ALL
 SELECT {KIND_DIVISION}, g.code, g.code, d.name, NULL, NULL, g.links, g.span, g.up, g.down, g.outages,
   ROW_NUMBER() OVER (ORDER BY {_worst_order('g.up', 'g.down', 'g.span', 'g.code')})
-FROM (SELECT g AS code, {_figures()} FROM m WHERE n >= :level_len GROUP BY g
-      ORDER BY {_worst_order('sum(up)', 'sum(down)', 'sum(span)', 'g')}{limit}) AS g
+FROM ({grouped}{limit}) AS g
 LEFT JOIN division AS d ON d.code = g.code
 {{links}}
 UNION ALL
@@ -177,9 +183,10 @@ LEFT JOIN division AS d ON d.code = w.code
         params["links"] = links
     if below is not None:
         params["below"] = below
+        per_division = ("SELECT up AS u, down AS d FROM m WHERE n = :level_len" if one_link_each else
+                        "SELECT sum(up) AS u, sum(down) AS d FROM m WHERE n >= :level_len GROUP BY g")
         sql += (f"UNION ALL\nSELECT {KIND_BELOW}, '', '', CAST(NULL AS TEXT), CAST(NULL AS {bigint}), "
-                f"CAST(NULL AS {bigint}), count(*), 0, 0, 0, 0, 0 FROM (SELECT sum(up) AS u, sum(down) AS d FROM m "
-                "WHERE n >= :level_len GROUP BY g) AS x "
+                f"CAST(NULL AS {bigint}), count(*), 0, 0, 0, 0, 0 FROM ({per_division}) AS x "
                 "WHERE x.u + x.d > 0 AND 1.0 * x.u / (x.u + x.d) < :below\n")
     if province_levels:
         sql += (f"UNION ALL\nSELECT {KIND_PROVINCE_LEVEL}, substr(code, 1, 2), '', NULL, NULL, NULL, {_figures()}, "
@@ -220,7 +227,8 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
     sql, params = availability_sql(store.dialect, period, region=region, level=level, worst=worst,
                                    province_levels=province_levels,
                                    below=None if at_level is None or not details else at_level.ratio,
-                                   details=details, links=links, under=under)
+                                   details=details, links=links, under=under,
+                                   one_link_each=details and one_link_each(store, LEVEL_LENGTHS[level]))
     rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1] or 0))  # by kind, then rank (worst first)
     listed = worst if links is None else links
     total = Figures(0, 0, 0, 0, 0)
@@ -255,6 +263,14 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
     return AvailabilityReport(period.first, period.last, period.start_ms, period.end_ms, period.zone, region,
                               region_name, level, total, levels, divisions, found_links, worst, per_province,
                               statuses)
+
+
+def one_link_each(store: Any, length: int) -> bool:
+    """Whether no two links share a division code and no code is longer than `length`: then every
+    division of that level has at most one link, its own (two scans of the code index)."""
+    (total, codes, longest), = _run(store, "SELECT (SELECT count(*) FROM link), count(*), max(length(c)) "
+                                    "FROM (SELECT DISTINCT division_code AS c FROM link) AS x", {})
+    return bool(total) and total == codes and int(longest) <= length
 
 
 def check_region(store: Any, code: str) -> str:

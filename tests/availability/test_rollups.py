@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import insert
 
 from cloudctl import clock
 from cloudctl.availability.intervals import StateEvent, chain
 from cloudctl.availability.period import day_start_ms, period_of
-from cloudctl.availability.query import read_availability
+from cloudctl.availability.query import one_link_each, read_availability
 from cloudctl.coverage.model import Target
 from cloudctl.store import Store
 from cloudctl.store.tables.agents import link_interval, link_status
@@ -52,9 +53,11 @@ def changes(start: int) -> dict[str, tuple[list[tuple[int, int]], int]]:
             "T5": ([(start + 3 * H, 0)], start + 23 * H), "T6": ([(start + 2 * H, 0)], start + 12 * H)}
 
 
-def seed(store: Store, start: int) -> None:
+def seed(store: Store, start: int, kept: set[str]) -> None:
     rows, status = [], []
     for k, (states, known_until) in changes(start).items():
+        if k not in kept:
+            continue
         events = [StateEvent(k, t, up) for t, up in states]
         rows += [r.__dict__ for r in chain(events, {}).upsert]
         status.append({"link_id": k, "division_code": LINKS[k][0], "agent_id": "a", "up": states[-1][1],
@@ -64,7 +67,8 @@ def seed(store: Store, start: int) -> None:
         conn.execute(insert(division), [{"code": c, "name": f"d{c}", "level": lv, "parent_code": p, "kind": "x"}
                                         for c, lv, p in DIVISIONS])
         conn.execute(insert(link), [{"link_id": k, "division_code": d, "link_type": "fiber", "bandwidth_mbps": 100,
-                                     "activated_on": a, "retired_on": r} for k, (d, a, r) in LINKS.items()])
+                                     "activated_on": a, "retired_on": r} for k, (d, a, r) in LINKS.items()
+                                    if k in kept])
         conn.execute(insert(link_interval), rows)
         conn.execute(insert(link_status), status)
 
@@ -96,17 +100,23 @@ def worst_key(key: str, f: tuple[int, int, int, int, int]) -> tuple[object, ...]
     return (known == 0, float(up) / float(known) if known else 0.0, -down, -(span - known), key)
 
 
-def test_levels_divisions_and_worst_links_add_up(store: Store) -> None:
+ONE_EACH = {"K1", "T1", "T3", "T4", "T5"}  # one link per township, the county's own: no grouping needed
+
+
+@pytest.mark.parametrize("kept", [set(LINKS), ONE_EACH], ids=["all-links", "one-link-per-township"])
+def test_levels_divisions_and_worst_links_add_up(store: Store, kept: set[str]) -> None:
     pinned = clock.Clock(ZONE).pinned(datetime(2026, 12, 1, tzinfo=ZONE))
     start = day_start_ms(pinned, FIRST)
-    seed(store, start)
+    seed(store, start, kept)
+    assert one_link_each(store, 9) == (kept == ONE_EACH) and not one_link_each(store, 6)
     period = period_of(FIRST, LAST, pinned)
     spans = {k: (max(period.start_ms, day_start_ms(pinned, act)),
                  min(period.end_ms, day_start_ms(pinned, ret) if ret else period.end_ms))
-             for k, (_, act, ret) in LINKS.items()}
+             for k, (_, act, ret) in LINKS.items() if k in kept}
     per_link = expected(start, spans)
-    assert per_link["T2"][1] + per_link["T2"][2] < per_link["T2"][0]  # the silence is unknown time
-    assert per_link["N1"][1:] == (0, 0, 0)
+    if kept == set(LINKS):
+        assert per_link["T2"][1] + per_link["T2"][2] < per_link["T2"][0]  # the silence is unknown time
+        assert per_link["N1"][1:] == (0, 0, 0)
 
     def figures(f: object) -> tuple[int, ...]:
         return (f.links, f.span_ms, f.up_ms, f.down_ms, f.outages)  # type: ignore[attr-defined]
@@ -117,7 +127,7 @@ def test_levels_divisions_and_worst_links_add_up(store: Store) -> None:
         assert figures(got.total) == add(list(per_link.values()))
         lengths = sorted({len(LINKS[k][0]) for k in per_link})
         want_levels = [add([f for k, f in per_link.items() if len(LINKS[k][0]) == n]) for n in lengths]
-        assert [name for name, _ in got.levels] == ["county", "township", "village"]
+        assert [name for name, _ in got.levels] == ["county", "township", "village"][:len(lengths)]
         assert [figures(f) for _, f in got.levels] == want_levels
         groups: dict[str, list[tuple[int, int, int, int]]] = {}
         for k, f in per_link.items():
@@ -129,7 +139,8 @@ def test_levels_divisions_and_worst_links_add_up(store: Store) -> None:
         ranked = sorted(((k, (1, *f)) for k, f in per_link.items()), key=lambda kf: worst_key(*kf))
         assert [(lk.link_id, figures(lk.figures)) for lk in got.links] == ranked
         ids = [lk.link_id for lk in got.links]
-        assert ids[:2] == ["T5", "T6"] and ids[-1] == "N1"  # never up, more downtime first; nothing known last
+        if kept == set(LINKS):
+            assert ids[:2] == ["T5", "T6"] and ids[-1] == "N1"  # never up, more downtime first; nothing known last
         assert [t.divisions_below for t in got.targets] == ([below] if level == "township" else [None])
     got = read_availability(store, period, level="township", worst=3)
     want_links = sorted(((k, (1, *f)) for k, f in per_link.items()), key=lambda kf: worst_key(*kf))[:3]
