@@ -228,7 +228,8 @@ def read_availability(store: Any, period: Period, *, region: str | None = None, 
                                    province_levels=province_levels,
                                    below=None if at_level is None or not details else at_level.ratio,
                                    details=details, links=links, under=under,
-                                   one_link_each=details and one_link_each(store, LEVEL_LENGTHS[level]))
+                                   one_link_each=details and not region and not under
+                                   and one_link_each(store, LEVEL_LENGTHS[level]))  # pays off country-wide
     rows = sorted(_run(store, sql, params), key=lambda r: (r[0], r[-1] or 0))  # by kind, then rank (worst first)
     listed = worst if links is None else links
     total = Figures(0, 0, 0, 0, 0)
