@@ -57,3 +57,41 @@ def cloud_name(flag: str | None) -> str | None:
 def timezone_override() -> str | None:
     """CLOUDCTL_TZ: the time zone of "today" for this process, over the store's `timezone` setting."""
     return os.environ.get("CLOUDCTL_TZ") or None
+
+
+SERVER_TUNING = {  # variable: (ApiSettings field, what it is, bounds) -- docs/scale.md explains each
+    "CLOUDCTL_SWITCH_INTERVAL": ("switch_interval_s", "the GIL switch interval in seconds", (0.0001, 0.1)),
+    "CLOUDCTL_GC_THRESHOLD": ("gc_threshold", "the collector's three thresholds, e.g. 100000,10,10", (0, 10**9)),
+    "CLOUDCTL_INGEST_IN_FLIGHT": ("ingest_in_flight", "heartbeat batches written at once", (1, 8)),
+    "CLOUDCTL_INGEST_WINDOW_MS": ("ingest_window_ms", "how long a heartbeat batch gathers, in ms", (0, 1000)),
+}
+
+
+def server_tuning(env: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The API's tuning knobs set in the environment, as ApiSettings fields (checked: exit 2 with the
+    variable's name and its range, not a traceback in a worker)."""
+    from cloudctl.errors import InputError
+
+    env = os.environ if env is None else env
+    out: dict[str, object] = {}
+    for name, (field, what, (low, high)) in SERVER_TUNING.items():
+        raw = env.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            numbers = [float(x) for x in raw.split(",")]
+            if field == "gc_threshold":
+                if len(numbers) != 3 or any(n != int(n) for n in numbers):
+                    raise ValueError
+                value: object = tuple(int(n) for n in numbers)
+            elif len(numbers) != 1:
+                raise ValueError
+            else:
+                value = int(numbers[0]) if field == "ingest_in_flight" else numbers[0]
+            if not all(low <= n <= high for n in numbers) or (field == "ingest_in_flight" and numbers[0] % 1):
+                raise ValueError
+        except ValueError:
+            raise InputError(f"{raw[:40]!r} is not {what} between {low} and {high}", field=name,
+                             hint=f"unset {name} for the default, or give a value in range") from None
+        out[field] = value
+    return out

@@ -53,6 +53,12 @@ class ApiSettings:
     heartbeat_fast_path: bool = True  # api/fastpath.py; off: every heartbeat through the FastAPI route
     cloud: str | None = None  # clouds.yaml cloud the deciding vote applies requests to (None: OS_CLOUD)
     timezone: str | None = None  # CLOUDCTL_TZ as given to `serve`: over the store's `timezone` setting
+    # Tuning (config.server_tuning reads them from CLOUDCTL_* variables; docs/scale.md): the GIL switch
+    # interval, the collector's thresholds, heartbeat batches in flight and how long one gathers.
+    switch_interval_s: float = 0.0005
+    gc_threshold: tuple[int, int, int] = (100_000, 10, 10)
+    ingest_in_flight: int = 1
+    ingest_window_ms: float = 10.0
 
 
 class _Rejections:
@@ -128,7 +134,8 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
     # address can make the audit log record (a verified agent's 403s included).
     refusals = RateLimiter(settings.rate_per_second, settings.rate_burst)
     # heartbeats of many agents written in one transaction (api/ingest.py); a link's report holds N intervals
-    ingest = HeartbeatIngest(store, silence_s=settings.heartbeat_interval_seconds * settings.silence_after_heartbeats)
+    ingest = HeartbeatIngest(store, silence_s=settings.heartbeat_interval_seconds * settings.silence_after_heartbeats,
+                             in_flight=settings.ingest_in_flight, window_s=settings.ingest_window_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -137,10 +144,9 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         # The ingest thread waits on the database many times per batch; each time it wants the GIL
         # back from the event loop, which holds it for up to the switch interval (5 ms by default).
-        import os
         import sys
 
-        sys.setswitchinterval(float(os.environ.get("CLOUDCTL_SWITCH_INTERVAL", "0.0005")))
+        sys.setswitchinterval(settings.switch_interval_s)
         # Everything built so far (the app, its routes and models) lives as long as the process:
         # out of the collector's sight, a full collection no longer walks it while requests wait.
         import gc
@@ -150,7 +156,7 @@ def create_app(store: Any, settings: ApiSettings | None = None) -> FastAPI:
         # A request's objects are freed by reference counting (none was ever collected under load),
         # but at Python's default threshold (700) the collector ran ~80 times a second and walked
         # the requests in flight: 15 % of the process's CPU and pauses of up to 25 ms (docs/scale.md).
-        gc.set_threshold(*(int(x) for x in os.environ.get("CLOUDCTL_GC_THRESHOLD", "100000,10,10").split(",")))
+        gc.set_threshold(*settings.gc_threshold)
         yield
 
     from cloudctl.api.fastpath import FastPathAPI, HeartbeatFastPath

@@ -83,7 +83,6 @@ def record_heartbeat(store: Any, who: AgentRecord, seq: int, results: list[dict[
     return answer
 
 
-DEFAULT_WINDOW_MS = 10.0  # a batch gathers for at most 10 ms (CLOUDCTL_INGEST_WINDOW_MS; docs/scale.md)
 
 
 class HeartbeatIngest:
@@ -92,17 +91,13 @@ class HeartbeatIngest:
     PermissionDenied), OperationFailed when the store is away (the whole batch), or Overloaded.
     `silence_s`: how long a link's report holds before its state is unknown."""
 
-    def __init__(self, store: Any, *, max_batch: int = 500, max_queue: int = 20_000, in_flight: int | None = None,
-                 window_s: float | None = None, silence_s: float = DEFAULT_SILENCE_S) -> None:
-        import os
-
+    def __init__(self, store: Any, *, max_batch: int = 500, max_queue: int = 20_000, in_flight: int = 1,
+                 window_s: float = 0.010, silence_s: float = DEFAULT_SILENCE_S) -> None:
+        # in_flight: one batch at a time keeps one process's heartbeats in arrival order; two would write
+        # the next batch during a commit, but could apply an agent's seq s+1 before s. window_s: a batch
+        # gathers for up to this long, its fixed cost shared (docs/scale.md).
         self.store = store
         self.silence_s = silence_s
-        if in_flight is None:  # one batch at a time keeps one process's heartbeats in arrival order; two
-            # would write the next batch during a commit, but could apply an agent's seq s+1 before s
-            in_flight = int(os.environ.get("CLOUDCTL_INGEST_IN_FLIGHT", "1"))
-        if window_s is None:  # a batch gathers for up to this long: its fixed cost shared (docs/scale.md)
-            window_s = float(os.environ.get("CLOUDCTL_INGEST_WINDOW_MS", str(DEFAULT_WINDOW_MS))) / 1000
         self.committer: AsyncGroupCommitter[Heartbeat, HeartbeatOutcome | CloudctlError] = AsyncGroupCommitter(
             self._apply, max_batch=max_batch, max_queue=max_queue, in_flight=in_flight, window=window_s)
 

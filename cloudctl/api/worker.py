@@ -27,4 +27,5 @@ def create_from_environment() -> Any:
     from cloudctl.store import open_store
 
     config = json.loads(os.environ[ENV])
-    return create_app(open_store(config["db"], migrate=False), ApiSettings(**config["settings"]))
+    settings = config["settings"] | {"gc_threshold": tuple(config["settings"]["gc_threshold"])}  # JSON has lists
+    return create_app(open_store(config["db"], migrate=False), ApiSettings(**settings))

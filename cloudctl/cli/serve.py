@@ -65,14 +65,14 @@ def serve(ctx: click.Context, cloud_name: str | None, host: str, port: int, tls_
 
     from cloudctl.api.app import ApiSettings, create_app
     from cloudctl.config import cloud_name as config_cloud_name
-    from cloudctl.config import timezone_override
+    from cloudctl.config import server_tuning, timezone_override
 
     settings = ApiSettings(max_body_bytes=max_body_bytes, rate_per_second=rate, rate_burst=burst,
                            heartbeat_interval_seconds=heartbeat_interval, silence_after_heartbeats=silence_after,
                            metrics_bucket_seconds=metrics_bucket,
                            audit_full_interval_seconds=audit_verify_interval, docs=docs,
                            cloud=config_cloud_name(cloud_name),
-                           timezone=timezone_override())
+                           timezone=timezone_override(), **server_tuning())  # type: ignore[arg-type]
     ssl: dict[str, object] = {}
     if tls_cert:
         ssl = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}

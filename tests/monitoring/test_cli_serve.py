@@ -144,3 +144,31 @@ def test_serve_token_issues_a_token_for_the_acting_operator(db: str) -> None:
     assert other.returncode == 1 and "belongs to alice" in other.stderr
     assert _cli(db, "serve", "token", "--revoke", token_id).returncode == 0
     assert _cli(db, "serve", "token", "--revoke", token_id).returncode == 1  # already revoked
+
+
+@pytest.mark.parametrize(("variable", "value"), [("CLOUDCTL_INGEST_WINDOW_MS", "abc"), ("CLOUDCTL_GC_THRESHOLD", "700,10"),
+                                                 ("CLOUDCTL_INGEST_IN_FLIGHT", "0"), ("CLOUDCTL_SWITCH_INTERVAL", "5")])
+def test_serve_refuses_a_bad_tuning_variable_before_it_starts(db: str, variable: str, value: str) -> None:
+    import os
+    import socket
+
+    with socket.socket() as s:  # a free port, should the refusal fail to come before the server starts
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = subprocess.run([*CLOUDCTL, "--db", db, "serve", "--port", str(port)], capture_output=True, text=True,
+                       timeout=60, env={**os.environ, variable: value})
+    assert r.returncode == 2, r.stderr
+    assert variable in r.stderr and "Traceback" not in r.stderr and "cloudctl API on" not in r.stderr
+
+
+def test_tuning_variables_reach_every_worker_as_settings() -> None:
+    from cloudctl.api.app import ApiSettings
+    from cloudctl.api.worker import ENV, worker_environment
+    from cloudctl.config import server_tuning
+
+    tuning = server_tuning({"CLOUDCTL_GC_THRESHOLD": "700,10,10", "CLOUDCTL_INGEST_WINDOW_MS": "0",
+                            "CLOUDCTL_INGEST_IN_FLIGHT": "2", "CLOUDCTL_SWITCH_INTERVAL": ""})
+    assert tuning == {"gc_threshold": (700, 10, 10), "ingest_window_ms": 0.0, "ingest_in_flight": 2}
+    settings = ApiSettings(**tuning)  # type: ignore[arg-type]
+    handed = json.loads(worker_environment("sqlite://", settings)[ENV])["settings"]
+    assert handed["gc_threshold"] == [700, 10, 10] and handed["ingest_in_flight"] == 2
