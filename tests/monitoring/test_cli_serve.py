@@ -146,8 +146,9 @@ def test_serve_token_issues_a_token_for_the_acting_operator(db: str) -> None:
     assert _cli(db, "serve", "token", "--revoke", token_id).returncode == 1  # already revoked
 
 
-@pytest.mark.parametrize(("variable", "value"), [("CLOUDCTL_INGEST_WINDOW_MS", "abc"), ("CLOUDCTL_GC_THRESHOLD", "700,10"),
-                                                 ("CLOUDCTL_INGEST_IN_FLIGHT", "0"), ("CLOUDCTL_SWITCH_INTERVAL", "5")])
+@pytest.mark.parametrize(("variable", "value"), [
+    ("CLOUDCTL_INGEST_WINDOW_MS", "abc"), ("CLOUDCTL_GC_THRESHOLD", "700,10"),
+    ("CLOUDCTL_INGEST_IN_FLIGHT", "0"), ("CLOUDCTL_SWITCH_INTERVAL", "5")])
 def test_serve_refuses_a_bad_tuning_variable_before_it_starts(db: str, variable: str, value: str) -> None:
     import os
     import socket
