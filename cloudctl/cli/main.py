@@ -86,10 +86,13 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, db: str | None, actor: str | None, debug: bool) -> None:
     """cloudctl: the government shared cloud, extranet coverage and isolation gateways."""
     ctx.obj = AppContext(db_flag=db, actor_flag=actor, debug=debug, argv=sys.argv[1:])
-    if os.environ.get("CLOUDCTL_TZ"):  # commands that never open a store still use the one zone
+    from cloudctl.config import timezone_override
+
+    zone = timezone_override()
+    if zone:  # commands that never open a store still use the one zone
         from cloudctl.clock import configure, zone_named
 
-        configure(zone_named(os.environ["CLOUDCTL_TZ"], "CLOUDCTL_TZ"))
+        configure(zone_named(zone, "CLOUDCTL_TZ"))
 
 
 def main(argv: list[str] | None = None) -> None:
