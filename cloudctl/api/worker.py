@@ -10,7 +10,6 @@ listed in docs/scale.md (per-replica state).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 from typing import Any
 
@@ -21,11 +20,20 @@ def worker_environment(db_url: str, settings: Any) -> dict[str, str]:
     return {ENV: json.dumps({"db": db_url, "settings": asdict(settings)})}
 
 
+def from_handover(text: str) -> tuple[str, Any]:
+    """The store URL and ApiSettings that worker_environment handed over (pure)."""
+    from cloudctl.api.app import ApiSettings
+
+    config = json.loads(text)
+    settings = config["settings"] | {"gc_threshold": tuple(config["settings"]["gc_threshold"])}  # JSON has lists
+    return config["db"], ApiSettings(**settings)
+
+
 def create_from_environment() -> Any:
     """uvicorn's app factory in each worker."""
-    from cloudctl.api.app import ApiSettings, create_app
+    from cloudctl.api.app import create_app
+    from cloudctl.config import environment
     from cloudctl.store import open_store
 
-    config = json.loads(os.environ[ENV])
-    settings = config["settings"] | {"gc_threshold": tuple(config["settings"]["gc_threshold"])}  # JSON has lists
-    return create_app(open_store(config["db"], migrate=False), ApiSettings(**settings))
+    db_url, settings = from_handover(environment()[ENV])
+    return create_app(open_store(db_url, migrate=False), settings)

@@ -164,7 +164,7 @@ def test_serve_refuses_a_bad_tuning_variable_before_it_starts(db: str, variable:
 
 def test_tuning_variables_reach_every_worker_as_settings() -> None:
     from cloudctl.api.app import ApiSettings
-    from cloudctl.api.worker import ENV, worker_environment
+    from cloudctl.api.worker import ENV, from_handover, worker_environment
     from cloudctl.config import server_tuning
 
     tuning = server_tuning({"CLOUDCTL_GC_THRESHOLD": "700,10,10", "CLOUDCTL_INGEST_WINDOW_MS": "0",
@@ -173,3 +173,4 @@ def test_tuning_variables_reach_every_worker_as_settings() -> None:
     settings = ApiSettings(**tuning)  # type: ignore[arg-type]
     handed = json.loads(worker_environment("sqlite://", settings)[ENV])["settings"]
     assert handed["gc_threshold"] == [700, 10, 10] and handed["ingest_in_flight"] == 2
+    assert from_handover(worker_environment("sqlite://", settings)[ENV]) == ("sqlite://", settings)
