@@ -44,7 +44,7 @@ ZONE = "Asia/Shanghai"
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 30)
 DAY_MS = 86_400_000
 
-from benchmarks.rollup_cli import cloudctl_command, default_shared  # noqa: E402
+from benchmarks.rollup_cli import cloudctl_command, default_shared, print_breakdown  # noqa: E402
 
 
 def child_env() -> dict[str, str]:
@@ -266,13 +266,7 @@ def main() -> None:
           + ("met" if statistics.median(helps) < 0.1 else "NOT met") + ")")
     print(f"  interpreter start-up alone (python -c pass): {statistics.median(starts) * 1000:.0f} ms median")
     print("\nin-process breakdown, median of 3 fresh processes, ms (interpreter start-up comes on top of both):")
-    width = max(len(s) for s in (*CLOUDCTL_LABELS, *theirs_phases))
-    for label, value in zip(CLOUDCTL_LABELS, ours_phases, strict=True):
-        print(f"  cloudctl  {label:{width}s} {value * 1000:8.1f}")
-    print(f"  cloudctl  {'sum':{width}s} {sum(ours_phases) * 1000:8.1f}")
-    for label, value in theirs_phases.items():
-        print(f"  pandas    {label:{width}s} {value * 1000:8.1f}")
-    print(f"  pandas    {'sum':{width}s} {sum(theirs_phases.values()) * 1000:8.1f}")
+    print_breakdown(CLOUDCTL_LABELS, ours_phases, theirs_phases)
 
 
 if __name__ == "__main__":

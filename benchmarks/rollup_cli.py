@@ -201,6 +201,17 @@ def baseline_phases(cmd: list[str], repeat: int) -> dict[str, float]:
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
+def print_breakdown(labels: tuple[str, ...], ours: list[float], theirs: dict[str, float]) -> None:
+    """The in-process phases, ms: cloudctl's by LABELS, then the pandas baseline's, each with its sum."""
+    width = max(len(s) for s in (*labels, *theirs))
+    for label, value in zip(labels, ours, strict=True):
+        print(f"  cloudctl  {label:{width}s} {value * 1000:8.1f}")
+    print(f"  cloudctl  {'sum':{width}s} {sum(ours) * 1000:8.1f}")
+    for label, value in theirs.items():
+        print(f"  pandas    {label:{width}s} {value * 1000:8.1f}")
+    print(f"  pandas    {'sum':{width}s} {sum(theirs.values()) * 1000:8.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=default_shared(),
@@ -281,13 +292,7 @@ def main() -> None:
           f"CPU {statistics.median(start_cpu) * 1000:.0f} ms")
     print("\nin-process breakdown, median of 3 fresh processes, ms (cloudctl: the command's steps timed one by one;"
           " pandas: the baseline's --timings; interpreter start-up comes on top of both):")
-    width = max(len(s) for s in (*CLOUDCTL_LABELS, *theirs_phases))
-    for label, value in zip(CLOUDCTL_LABELS, ours_phases, strict=True):
-        print(f"  cloudctl  {label:{width}s} {value * 1000:8.1f}")
-    print(f"  cloudctl  {'sum':{width}s} {sum(ours_phases) * 1000:8.1f}")
-    for label, value in theirs_phases.items():
-        print(f"  pandas    {label:{width}s} {value * 1000:8.1f}")
-    print(f"  pandas    {'sum':{width}s} {sum(theirs_phases.values()) * 1000:8.1f}")
+    print_breakdown(CLOUDCTL_LABELS, ours_phases, theirs_phases)
 
 
 if __name__ == "__main__":
