@@ -26,7 +26,7 @@ def _race(url: str, tmp_path: Path) -> None:
         ids = [create_request(conn, Actor("alice"), kind="quota-increase", payload={"vcpus": i + 1},
                               policy="race")["id"] for i in range(N)]
     start = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, str(VOTER), url, who, decision, str(ids[0]), str(N), str(start)],
+    procs = [subprocess.Popen([sys.executable, str(VOTER), url, who, decision, json.dumps(ids), str(start)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for who, decision in (("approver", "approve"), ("rejecter", "reject"))]
     start.touch()

@@ -22,7 +22,7 @@ from cloudctl.store import open_store
 from tests.sharing.conftest import BOSS, setup_sharing
 
 N = 12
-VOTER = Path(__file__).with_name("race_voter.py")
+VOTER = Path(__file__).parents[1] / "approvals" / "race_voter.py"
 
 
 def _race(url: str, tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def _race(url: str, tmp_path: Path) -> None:
             assert perform(Context(store, Actor(who)), APPROVE, {"request_id": sid})["status"] == "pending"
         ids.append(sid)
     start = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, str(VOTER), url, who, decision, json.dumps(ids), str(start)],
+    procs = [subprocess.Popen([sys.executable, str(VOTER), url, who, decision, json.dumps(ids), str(start), "action"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for who, decision in (("sec-a", "approve"), ("sec-b", "reject"))]
     start.touch()
