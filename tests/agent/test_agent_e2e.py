@@ -20,7 +20,7 @@ from sqlalchemy import insert, select
 
 from cloudctl.api.registry import create_enrolment
 from cloudctl.audit import Actor
-from cloudctl.store import open_store
+from cloudctl.store import Store, open_store
 from cloudctl.store.tables.agents import agent, agent_probe, link_status
 from cloudctl.store.tables.coverage import link
 from cloudctl.store.tables.divisions import division
@@ -105,9 +105,8 @@ def _metrics(port: int) -> dict[str, float]:
             if line and not line.startswith("#") and "{" not in line}
 
 
-def test_agent_spools_across_restart_and_replays_in_order(tmp_path: Path, listener: int) -> None:
-    db = f"sqlite:///{tmp_path / 'central.sqlite3'}"
-    store = open_store(db)
+def seed_town(store: Store, probe_port: int, *, probe: str = "gw", count: int = 1) -> str:
+    """TOWN with its parents, link L-1 and one TCP probe of 127.0.0.1:PROBE_PORT on it; an enrolment token."""
     with store.begin() as conn:
         conn.execute(insert(division), [
             {"code": "11", "name": "北京市", "level": 1, "parent_code": None, "kind": "municipality"},
@@ -116,9 +115,15 @@ def test_agent_spools_across_restart_and_replays_in_order(tmp_path: Path, listen
             {"code": TOWN, "name": "东华门街道", "level": 4, "parent_code": "110101", "kind": "subdistrict"}])
         conn.execute(insert(link).values(link_id="L-1", division_code=TOWN, link_type="fiber", bandwidth_mbps=100,
                                          activated_on=date.today() - timedelta(days=30)))
-        conn.execute(insert(agent_probe).values(division_code=TOWN, name="gw", link_id="L-1", kind="tcp",
-                                                target=f"127.0.0.1:{listener}", count=2, timeout_s=1))
-    token = create_enrolment(store, Actor("op"), TOWN, "access").token
+        conn.execute(insert(agent_probe).values(division_code=TOWN, name=probe, link_id="L-1", kind="tcp",
+                                                target=f"127.0.0.1:{probe_port}", count=count, timeout_s=1))
+    return create_enrolment(store, Actor("op"), TOWN, "access").token
+
+
+def test_agent_spools_across_restart_and_replays_in_order(tmp_path: Path, listener: int) -> None:
+    db = f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    store = open_store(db)
+    token = seed_town(store, listener, count=2)
     api_port, metrics_port = _free_port(), _free_port()
     config = tmp_path / "agent.yaml"
     config.write_text(json.dumps({"api_url": f"http://127.0.0.1:{api_port}", "state_dir": str(tmp_path / "agent"),

@@ -13,18 +13,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from cloudctl.api.registry import create_enrolment
-from cloudctl.audit import Actor
 from cloudctl.store import Store, open_store
-from cloudctl.store.tables.agents import agent, agent_probe, link_status
-from cloudctl.store.tables.coverage import link
-from cloudctl.store.tables.divisions import division
-from tests.agent.test_agent_e2e import Server, _free_port, _metrics, _wait
+from cloudctl.store.tables.agents import agent, link_status
+from tests.agent.test_agent_e2e import Server, _free_port, _metrics, _wait, seed_town
 
 REPO = Path(__file__).resolve().parents[2]
 TOWN = "110101001"
@@ -81,18 +76,7 @@ def _stored(store: Store) -> tuple[int, int, float | None]:
 
 def _seed(db: str, api_port: int) -> tuple[Store, str]:
     store = open_store(db)
-    with store.begin() as conn:
-        conn.execute(insert(division), [
-            {"code": "11", "name": "北京市", "level": 1, "parent_code": None, "kind": "municipality"},
-            {"code": "1101", "name": "市辖区", "level": 2, "parent_code": "11", "kind": "placeholder"},
-            {"code": "110101", "name": "东城区", "level": 3, "parent_code": "1101", "kind": "district"},
-            {"code": TOWN, "name": "东华门街道", "level": 4, "parent_code": "110101", "kind": "subdistrict"}])
-        conn.execute(insert(link).values(link_id="L-1", division_code=TOWN, link_type="fiber", bandwidth_mbps=100,
-                                         activated_on=date.today() - timedelta(days=30)))
-        # a TCP probe of the API's own port: up while the API runs
-        conn.execute(insert(agent_probe).values(division_code=TOWN, name="api", link_id="L-1", kind="tcp",
-                                                target=f"127.0.0.1:{api_port}", count=1, timeout_s=1))
-    return store, create_enrolment(store, Actor("op"), TOWN, "access").token
+    return store, seed_town(store, api_port, probe="api")  # a TCP probe of the API's own port: up while it runs
 
 
 def test_kill_9_mid_write_and_mid_rename_loses_nothing(tmp_path: Path) -> None:

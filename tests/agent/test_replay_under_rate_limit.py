@@ -11,36 +11,17 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from cloudctl.api.registry import create_enrolment
-from cloudctl.audit import Actor
 from cloudctl.store import Store, open_store
-from cloudctl.store.tables.agents import agent, agent_probe
-from cloudctl.store.tables.coverage import link
-from cloudctl.store.tables.divisions import division
+from cloudctl.store.tables.agents import agent
 
-from .test_agent_e2e import TOWN, Server, _free_port, _metrics, _start_agent, _wait, listener  # noqa: F401
+from .test_agent_e2e import TOWN, Server, _free_port, _metrics, _start_agent, _wait, listener, seed_town  # noqa: F401
 
 OFFLINE_ROUNDS = 100
-
-
-def _seed(store: Store, probe_port: int) -> str:
-    with store.begin() as conn:
-        conn.execute(insert(division), [
-            {"code": "11", "name": "北京市", "level": 1, "parent_code": None, "kind": "municipality"},
-            {"code": "1101", "name": "市辖区", "level": 2, "parent_code": "11", "kind": "placeholder"},
-            {"code": "110101", "name": "东城区", "level": 3, "parent_code": "1101", "kind": "district"},
-            {"code": TOWN, "name": "东华门街道", "level": 4, "parent_code": "110101", "kind": "subdistrict"}])
-        conn.execute(insert(link).values(link_id="L-1", division_code=TOWN, link_type="fiber", bandwidth_mbps=100,
-                                         activated_on=date.today() - timedelta(days=30)))
-        conn.execute(insert(agent_probe).values(division_code=TOWN, name="gw", link_id="L-1", kind="tcp",
-                                                target=f"127.0.0.1:{probe_port}", count=1, timeout_s=1))
-    return create_enrolment(store, Actor("op"), TOWN, "access").token
 
 
 def _spooled(state: Path) -> int:
@@ -63,7 +44,7 @@ def test_an_agent_offline_for_a_hundred_rounds_catches_up_under_the_default_rate
         tmp_path: Path, listener: int) -> None:  # noqa: F811
     db = f"sqlite:///{tmp_path / 'central.sqlite3'}"
     store = open_store(db)
-    token = _seed(store, listener)
+    token = seed_town(store, listener)
     api_port, metrics_port = _free_port(), _free_port()
     state, config = tmp_path / "agent", tmp_path / "agent.yaml"
 
